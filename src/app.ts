@@ -1,0 +1,114 @@
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { auditRoutes } from './audit/audit.routes.ts'
+import { registerApiKeyAuth } from './auth/api-key-auth.ts'
+import { whoamiRoutes } from './auth/whoami.routes.ts'
+import { type Clock, systemClock } from './clock.ts'
+import type { Config } from './config.ts'
+import { type CoreServices, createCoreServices } from './core-services.ts'
+import type { DatabaseHandle } from './db/connect.ts'
+import type { Db } from './db/database.ts'
+import { registerApiDocs } from './docs/openapi.ts'
+import { handleError } from './errors.ts'
+import { healthRoutes } from './http/health.routes.ts'
+import { requestIdFor } from './http/request-id.ts'
+import { startInvalidationListener } from './keys/invalidation/invalidation-listener.ts'
+import { keysRoutes } from './keys/keys.routes.ts'
+import { KeyVerifier } from './keys/verifier.ts'
+import { clientsRoutes } from './tenancy/clients.routes.ts'
+import { subAccountsRoutes } from './tenancy/sub-accounts.routes.ts'
+import { UsageRecorder } from './usage/usage-recorder.ts'
+
+/** What route plugins receive: configuration and the services, built once per app. */
+export interface Services extends CoreServices {
+  config: Config
+  db: Db
+  clock: Clock
+  verifier: KeyVerifier
+  usage: UsageRecorder
+}
+
+export interface AppDeps {
+  database: DatabaseHandle
+  clock?: Clock
+  logger?: FastifyServerOptions['logger']
+  /** The raw demo key to pre-fill in /api-docs/ (demo mode only). */
+  demoKey?: string | null
+}
+
+/** Headers that carry secrets; pino replaces them wherever a request is logged. */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  '*.key',
+  '*.raw',
+]
+
+/** Builds the whole HTTP app; never listens (server.ts does). The caller owns the database handle. */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? { level: config.logLevel, redact: REDACTED_LOG_PATHS },
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  })
+  const services = createServices(config, deps, (error) => app.log.error({ err: error }, 'usage flush failed'))
+  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  app.setErrorHandler(handleError)
+  app.setNotFoundHandler((request, reply) =>
+    handleError(Object.assign(new Error('not found'), { statusCode: 404 }) as never, request, reply),
+  )
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('X-Request-Id', request.id)
+  })
+  await registerApiDocs(app, config, deps.demoKey ?? null)
+  await app.register(healthRoutes, services)
+  await app.register(
+    async (v1) => {
+      registerApiKeyAuth(v1, services.verifier, services.usage)
+      // A POST without a body is an empty object, so "name: required" is reported instead of "body: invalid".
+      v1.addHook('preValidation', async (request) => {
+        if (request.body === undefined && request.method !== 'GET' && request.method !== 'DELETE') request.body = {}
+      })
+      for (const routes of [whoamiRoutes, keysRoutes, clientsRoutes, subAccountsRoutes, auditRoutes]) {
+        await v1.register(routes, services)
+      }
+    },
+    { prefix: '/v1' },
+  )
+  registerBackgroundWork(app, services, deps.database)
+  return app
+}
+
+function createServices(config: Config, deps: AppDeps, onUsageError: (error: unknown) => void): Services {
+  const { db } = deps.database
+  const clock = deps.clock ?? systemClock
+  const verifier = new KeyVerifier(db, { keyPrefix: config.keyPrefix, cacheSize: config.keyCacheSize }, clock)
+  const core = createCoreServices(config, db, clock, verifier.invalidate.bind(verifier))
+  return { config, db, clock, verifier, ...core, usage: new UsageRecorder(db, clock, onUsageError) }
+}
+
+/** The usage flush and the invalidation listener live exactly as long as the app. */
+function registerBackgroundWork(app: FastifyInstance, services: Services, database: DatabaseHandle): void {
+  let stopListener: (() => Promise<void>) | null = null
+  app.addHook('onReady', async () => {
+    services.usage.start(services.config.usageFlushMs)
+    const listener = await startInvalidationListener({
+      db: database.db,
+      dialect: database.dialect,
+      postgresUrl: database.postgresUrl,
+      pollMs: services.config.changePollMs,
+      onInvalidate: (target) => services.verifier.invalidate(target),
+      onCoherence: (coherent) => services.verifier.setCoherent(coherent),
+      onError: (error) => app.log.warn({ err: error }, 'key invalidation listener'),
+    })
+    stopListener = listener.stop
+  })
+  app.addHook('onClose', async () => {
+    await stopListener?.()
+    await services.usage.stop()
+  })
+}

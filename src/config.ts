@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parseEnv } from 'node:util'
+
+/**
+ * The one place that reads `process.env`. Everything else receives a frozen Config.
+ * A bad value fails fast with a message naming the variable, so a typo never silently falls back to a default.
+ */
+
+export type DatabaseTarget = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string }
+
+export interface Config {
+  readonly port: number
+  readonly host: string
+  readonly dataDir: string
+  readonly database: DatabaseTarget
+  readonly publicUrl: string
+  /** KEYMAIL_SECRET as given; null means "use or create <dataDir>/secret.key" (see secrets/server-secret.ts). */
+  readonly secret: string | null
+  readonly keyPrefix: string
+  readonly demo: boolean
+  readonly production: boolean
+  readonly maxKeysPerClient: number
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  readonly trustProxy: boolean
+  /** Size of the verifier's in-memory key cache; 0 disables it (every request reads the database). */
+  readonly keyCacheSize: number
+  readonly usageFlushMs: number
+  readonly changePollMs: number
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Reads `.env` from the working directory (if present) underneath the real environment, which always wins. */
+export function readEnvironment(cwd = process.cwd()): Env {
+  const file = resolve(cwd, '.env')
+  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {}
+  return { ...fromFile, ...process.env }
+}
+
+export function loadConfig(env: Env = readEnvironment()): Config {
+  const port = integer(env, 'PORT', 8000, 0, 65535)
+  const host = text(env, 'HOST', '127.0.0.1')
+  const dataDir = resolve(text(env, 'KEYMAIL_DATA_DIR', './data'))
+  const publicUrl = url(env, 'KEYMAIL_PUBLIC_URL', `http://${host.includes(':') ? `[${host}]` : host}:${port}`)
+  const keyPrefix = text(env, 'KEYMAIL_KEY_PREFIX', 'km')
+  if (!/^[a-z]{2,8}$/.test(keyPrefix)) fail('KEYMAIL_KEY_PREFIX', 'must be 2 to 8 lower-case letters')
+  const secret = env.KEYMAIL_SECRET?.trim() || null
+  if (secret !== null && secret.length < 32) fail('KEYMAIL_SECRET', 'must be at least 32 characters')
+  const logLevel = text(env, 'LOG_LEVEL', 'info')
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
+    fail('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`)
+
+  return Object.freeze({
+    port,
+    host,
+    dataDir,
+    database: parseDatabaseUrl(env.DATABASE_URL?.trim() || `sqlite:${resolve(dataDir, 'keymail.sqlite')}`),
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    secret,
+    keyPrefix,
+    demo: flag(env, 'KEYMAIL_DEMO'),
+    production: env.NODE_ENV === 'production',
+    maxKeysPerClient: integer(env, 'KEYMAIL_MAX_KEYS_PER_CLIENT', 100, 1, 100_000),
+    logLevel: logLevel as Config['logLevel'],
+    trustProxy: flag(env, 'KEYMAIL_TRUST_PROXY'),
+    keyCacheSize: integer(env, 'KEYMAIL_KEY_CACHE_SIZE', 100_000, 0, 10_000_000),
+    usageFlushMs: integer(env, 'KEYMAIL_USAGE_FLUSH_MS', 5000, 10, 5000),
+    changePollMs: integer(env, 'KEYMAIL_CHANGE_POLL_MS', 100, 5, 100),
+  })
+}
+
+export function parseDatabaseUrl(value: string): DatabaseTarget {
+  if (value.startsWith('sqlite:')) {
+    const path = value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')
+    if (!path) fail('DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./data/keymail.sqlite')
+    return { dialect: 'sqlite', path: path === ':memory:' ? path : resolve(path) }
+  }
+  if (/^postgres(ql)?:\/\//.test(value)) return { dialect: 'postgres', url: value }
+  return fail('DATABASE_URL', 'must start with sqlite: or postgres://')
+}
+
+function fail(name: string, reason: string): never {
+  throw new ConfigError(`${name} ${reason}`)
+}
+
+function text(env: Env, name: string, fallback: string): string {
+  const value = env[name]?.trim()
+  return value ? value : fallback
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim()
+  if (!raw) return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || value < min || value > max) fail(name, `must be an integer from ${min} to ${max}`)
+  return value
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = env[name]?.trim().toLowerCase()
+  if (!raw || raw === '0' || raw === 'false') return false
+  if (raw === '1' || raw === 'true') return true
+  return fail(name, 'must be 1/true or 0/false')
+}
+
+function url(env: Env, name: string, fallback: string): string {
+  const value = text(env, name, fallback)
+  try {
+    const parsed = new URL(value)
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') fail(name, 'must be an http(s) URL')
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    fail(name, 'must be an absolute URL such as https://mail.example.com')
+  }
+  return value
+}

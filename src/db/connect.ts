@@ -1,0 +1,39 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+import type { DatabaseTarget } from '../config.ts'
+import type { Database, Db, Dialect } from './database.ts'
+
+export interface DatabaseHandle {
+  readonly db: Db
+  readonly dialect: Dialect
+  /** The PostgreSQL URL, for the LISTEN connection that cannot share the pool. */
+  readonly postgresUrl: string | null
+  close(): Promise<void>
+}
+
+export function connectDatabase(target: DatabaseTarget): DatabaseHandle {
+  return target.dialect === 'sqlite' ? connectSqlite(target.path) : connectPostgres(target.url)
+}
+
+function connectSqlite(path: string): DatabaseHandle {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const sqlite = new SQLite(path)
+  // WAL lets the CLI and readers work while the server writes; busy_timeout makes a second process wait, not fail.
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('synchronous = NORMAL')
+  sqlite.pragma('busy_timeout = 5000')
+  sqlite.pragma('foreign_keys = ON')
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  return { db, dialect: 'sqlite', postgresUrl: null, close: () => db.destroy() }
+}
+
+function connectPostgres(url: string): DatabaseHandle {
+  const pool = new pg.Pool({ connectionString: url, max: 10 })
+  // An idle client that loses its server must not crash the process; the next query reconnects.
+  pool.on('error', () => {})
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return { db, dialect: 'postgres', postgresUrl: url, close: () => db.destroy() }
+}

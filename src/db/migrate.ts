@@ -1,0 +1,23 @@
+import { type Migration, type MigrationProvider, Migrator } from 'kysely'
+import type { Db } from './database.ts'
+import * as core from './migrations/0001_core.ts'
+
+/** Migrations are listed in code (not read from a folder) so they work the same from tsx, tests and a bundle. */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_core': core,
+}
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS }
+
+/** Brings the schema up to date; safe to run from several processes at once (Kysely takes a lock). */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'keymail_migrations',
+    migrationLockTableName: 'keymail_migrations_lock',
+  })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) throw error instanceof Error ? error : new Error(String(error))
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName)
+}

@@ -1,0 +1,105 @@
+import type { Selectable } from 'kysely'
+import type { Scope } from '../auth/scopes.ts'
+import type { KeyPowers, Permissions, RateLimit, Restrictions } from './key-powers.ts'
+import type { ApiKeysTable } from './keys.table.ts'
+import { type KeyMode, redactKey } from './keys.ts'
+
+/** A stored key as the rest of Keymail sees it: parsed JSON, never the hash's meaning beyond comparison. */
+export interface ApiKey {
+  id: string
+  organizationId: string
+  clientId: string
+  publicId: string
+  keyHash: string
+  prefix: string
+  last4: string
+  mode: KeyMode
+  name: string
+  scopes: Scope[]
+  restrictions: Restrictions
+  permissions: Permissions
+  optInTemplateId: string | null
+  rateLimit: RateLimit | null
+  metadata: Record<string, string>
+  expiresAt: string | null
+  lastUsedAt: string | null
+  revokedAt: string | null
+  createdAt: string
+  updatedAt: string
+}
+
+export type ApiKeyStatus = 'active' | 'expired' | 'revoked'
+
+export function apiKeyFromRow(row: Selectable<ApiKeysTable>, keyPrefix: string): ApiKey {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    clientId: row.client_id,
+    publicId: row.public_id,
+    keyHash: row.key_hash,
+    prefix: `${keyPrefix}_${row.mode}_${row.public_id}`,
+    last4: row.last4,
+    mode: row.mode as KeyMode,
+    name: row.name,
+    scopes: JSON.parse(row.scopes) as Scope[],
+    restrictions: JSON.parse(row.restrictions) as Restrictions,
+    permissions: JSON.parse(row.permissions) as Permissions,
+    optInTemplateId: row.opt_in_template_id,
+    rateLimit: row.rate_limit === null ? null : (JSON.parse(row.rate_limit) as RateLimit),
+    metadata: JSON.parse(row.metadata) as Record<string, string>,
+    expiresAt: row.expires_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  }
+}
+
+/**
+ * `revoked_at` may lie in the future: a key rotated with `expire_previous_in` is revoked as of the end of the
+ * overlap, and works until then.
+ */
+export function keyStatus(key: Pick<ApiKey, 'revokedAt' | 'expiresAt'>, now: Date): ApiKeyStatus {
+  const at = now.toISOString()
+  if (key.revokedAt !== null && key.revokedAt <= at) return 'revoked'
+  if (key.expiresAt !== null && key.expiresAt <= at) return 'expired'
+  return 'active'
+}
+
+export function keyPowers(key: ApiKey): KeyPowers {
+  return {
+    mode: key.mode,
+    scopes: key.scopes,
+    restrictions: key.restrictions,
+    permissions: key.permissions,
+    expiresAt: key.expiresAt,
+    rateLimit: key.rateLimit,
+  }
+}
+
+/** The public `api_key` object (api.md "API keys"). */
+export function presentApiKey(key: ApiKey, clientSlug: string, now: Date) {
+  return {
+    object: 'api_key' as const,
+    id: key.id,
+    name: key.name,
+    client: clientSlug,
+    prefix: key.prefix,
+    redacted: redactKey(key.prefix, key.last4),
+    mode: key.mode,
+    scopes: key.scopes,
+    restrictions: key.restrictions,
+    permissions: key.permissions,
+    opt_in_template_id: key.optInTemplateId,
+    rate_limit: key.rateLimit,
+    metadata: key.metadata,
+    status: keyStatus(key, now),
+    expires_at: key.expiresAt,
+    last_used_at: key.lastUsedAt,
+    revoked_at: key.revokedAt,
+    created_at: key.createdAt,
+    updated_at: key.updatedAt,
+  }
+}
+
+export type ApiKeyResource = ReturnType<typeof presentApiKey>

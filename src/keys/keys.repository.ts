@@ -1,0 +1,144 @@
+import type { ExpressionBuilder, Insertable, Selectable, Updateable } from 'kysely'
+import type { Database, Db } from '../db/database.ts'
+import { isPostgres } from '../db/dialect.ts'
+import type { ApiKeyStatus } from './api-key.ts'
+import type { ApiKeysTable } from './keys.table.ts'
+
+export type ApiKeyRow = Selectable<ApiKeysTable>
+
+/** What the verifier needs in one read: the key, its client and its organization. */
+export interface KeyAuthRow extends ApiKeyRow {
+  client_slug: string
+  client_name: string
+  client_active: number
+  organization_slug: string
+  organization_name: string
+  organization_parent_id: string | null
+  organization_active: number
+}
+
+export async function findKeyAuthRow(db: Db, publicId: string): Promise<KeyAuthRow | undefined> {
+  return db
+    .selectFrom('api_keys')
+    .innerJoin('clients', 'clients.id', 'api_keys.client_id')
+    .innerJoin('organizations', 'organizations.id', 'api_keys.organization_id')
+    .selectAll('api_keys')
+    .select([
+      'clients.slug as client_slug',
+      'clients.name as client_name',
+      'clients.active as client_active',
+      'organizations.slug as organization_slug',
+      'organizations.name as organization_name',
+      'organizations.parent_id as organization_parent_id',
+      'organizations.active as organization_active',
+    ])
+    .where('api_keys.public_id', '=', publicId)
+    .executeTakeFirst()
+}
+
+export async function insertKey(db: Db, row: Insertable<ApiKeysTable>): Promise<void> {
+  await db.insertInto('api_keys').values(row).execute()
+}
+
+export async function findKeyInClients(
+  db: Db,
+  clientIds: readonly string[],
+  id: string,
+): Promise<ApiKeyRow | undefined> {
+  if (clientIds.length === 0) return undefined
+  return db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('id', '=', id)
+    .where('client_id', 'in', clientIds)
+    .executeTakeFirst()
+}
+
+export async function findKeyById(db: Db, id: string): Promise<ApiKeyRow | undefined> {
+  return db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/** The key that holds `name` among the client's keys that are not revoked (the unique index's rule). */
+export async function findUnrevokedKeyByName(db: Db, clientId: string, name: string): Promise<ApiKeyRow | undefined> {
+  return db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('client_id', '=', clientId)
+    .where('name', '=', name)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst()
+}
+
+export async function countActiveKeys(db: Db, clientId: string, now: string): Promise<number> {
+  const row = await db
+    .selectFrom('api_keys')
+    .select((eb) => eb.fn.countAll().as('total'))
+    .where('client_id', '=', clientId)
+    .where((eb) => activeAt(eb, now))
+    .executeTakeFirstOrThrow()
+  return Number(row.total)
+}
+
+/**
+ * Serialises key creation per client on PostgreSQL (row lock on the client) so that the key limit holds under
+ * concurrency. SQLite needs nothing: its single connection already runs one transaction at a time.
+ */
+export async function lockClientForKeyChanges(db: Db, clientId: string): Promise<void> {
+  if (!isPostgres(db)) return
+  await db.selectFrom('clients').select('id').where('id', '=', clientId).forUpdate().execute()
+}
+
+export async function listKeysOfClients(
+  db: Db,
+  filter: { clientIds: readonly string[]; status: ApiKeyStatus | 'all'; now: string },
+  page: { limit: number; offset: number },
+): Promise<{ rows: ApiKeyRow[]; total: number }> {
+  if (filter.clientIds.length === 0) return { rows: [], total: 0 }
+  let query = db.selectFrom('api_keys').where('client_id', 'in', filter.clientIds)
+  const now = filter.now
+  if (filter.status === 'revoked') query = query.where('revoked_at', '<=', now)
+  if (filter.status === 'active') query = query.where((eb) => activeAt(eb, now))
+  if (filter.status === 'expired') {
+    query = query.where((eb) => eb.and([notRevokedAt(eb, now), eb('expires_at', '<=', now)]))
+  }
+  const [rows, count] = await Promise.all([
+    query
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
+    query.select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow(),
+  ])
+  return { rows, total: Number(count.total) }
+}
+
+export async function updateKey(db: Db, id: string, changes: Updateable<ApiKeysTable>): Promise<void> {
+  await db.updateTable('api_keys').set(changes).where('id', '=', id).execute()
+}
+
+/**
+ * Sets `revoked_at` to `at` unless the key is already revoked by then (a scheduled revocation is brought forward,
+ * never pushed back). Returns whether this call changed it, so a repeated revoke is audited once.
+ */
+export async function markKeyRevoked(db: Db, id: string, at: string, now: string): Promise<boolean> {
+  const result = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: at, updated_at: now })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', at)]))
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) > 0
+}
+
+type KeysWhere = ExpressionBuilder<Database, 'api_keys'>
+
+function notRevokedAt(eb: KeysWhere, now: string) {
+  return eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)])
+}
+
+/** The SQL twin of keyStatus() === 'active'. */
+function activeAt(eb: KeysWhere, now: string) {
+  return eb.and([notRevokedAt(eb, now), eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)])])
+}

@@ -1,0 +1,286 @@
+import { recordAuditEvent } from '../audit/audit.service.ts'
+import type { Actor, AuditAction } from '../audit/audit.ts'
+import type { Clock } from '../clock.ts'
+import type { Db } from '../db/database.ts'
+import { isUniqueViolation } from '../db/db-errors.ts'
+import { newId } from '../db/ids.ts'
+import { ApiError } from '../errors.ts'
+import { type ApiKey, type ApiKeyStatus, apiKeyFromRow, keyPowers, keyStatus } from './api-key.ts'
+import type { InvalidationHandler } from './invalidation/invalidation.ts'
+import { publishInvalidation } from './invalidation/invalidations.repository.ts'
+import { findEscalations, type KeyPowers } from './key-powers.ts'
+import {
+  type CreateKeyInput,
+  type KeySettings,
+  resolveCreateSettings,
+  resolveUpdatedSettings,
+  settingsPowers,
+  type UpdateKeyInput,
+} from './key-settings.ts'
+import * as repo from './keys.repository.ts'
+import { generateKey } from './keys.ts'
+
+/**
+ * Who is changing keys: an API key (bounded by its own powers), or the CLI / a staff user (`powers: null`).
+ * Only staff may broaden a key after creation.
+ */
+export interface Caller {
+  actor: Actor
+  powers: KeyPowers | null
+  mayBroaden?: boolean
+}
+
+export interface KeysServiceDeps {
+  db: Db
+  keyPrefix: string
+  maxKeysPerClient: number
+  clock: Clock
+  /** Evicts this process's cache right after a commit; other processes hear of it through the invalidation log. */
+  invalidateLocally: InvalidationHandler
+}
+
+export interface IssuedKey {
+  key: ApiKey
+  raw: string
+}
+
+export class KeysService {
+  constructor(private readonly deps: KeysServiceDeps) {}
+
+  /** `fixed` key parts exist only for the documented demo keys; everything else gets a random public id and secret. */
+  async create(
+    client: { id: string; organizationId: string },
+    input: CreateKeyInput,
+    caller: Caller,
+    fixed?: { publicId: string; secret: string },
+  ): Promise<IssuedKey> {
+    const now = this.deps.clock.now()
+    const settings = resolveCreateSettings(input, now, caller.powers?.mode)
+    if (caller.powers) assertWithin(caller.powers, settingsPowers(settings))
+    return this.insert(client, settings, caller.actor, now, { action: 'api_key.created', fixed })
+  }
+
+  async list(clientIds: readonly string[], status: ApiKeyStatus | 'all', page: { limit: number; offset: number }) {
+    const filter = { clientIds, status, now: this.deps.clock.now().toISOString() }
+    const { rows, total } = await repo.listKeysOfClients(this.deps.db, filter, page)
+    return { keys: rows.map((row) => apiKeyFromRow(row, this.deps.keyPrefix)), total }
+  }
+
+  /** A key of one of `clientIds`; any other key is `not_found`, whether it exists or not. */
+  async get(clientIds: readonly string[], id: string): Promise<ApiKey> {
+    const row = await repo.findKeyInClients(this.deps.db, clientIds, id)
+    if (!row) throw new ApiError('not_found', 'No API key with this id.')
+    return apiKeyFromRow(row, this.deps.keyPrefix)
+  }
+
+  /** For the CLI and staff: any key by id, with no client boundary. */
+  async getAnywhere(id: string): Promise<ApiKey> {
+    const row = await repo.findKeyById(this.deps.db, id)
+    if (!row) throw new ApiError('not_found', `No API key with id "${id}".`)
+    return apiKeyFromRow(row, this.deps.keyPrefix)
+  }
+
+  async update(clientIds: readonly string[], id: string, input: UpdateKeyInput, caller: Caller): Promise<ApiKey> {
+    const current = await this.get(clientIds, id)
+    const now = this.deps.clock.now()
+    const next = resolveUpdatedSettings(settingsOf(current), input, now)
+    const escalations = findEscalations(keyPowers(current), settingsPowers(next))
+    if (!caller.mayBroaden && Object.keys(escalations).length) {
+      throw ApiError.validation(
+        escalations,
+        'A key can only be narrowed through the API; broadening needs a staff user.',
+      )
+    }
+    const changed = changedFields(current, next)
+    if (changed.length === 0) return current
+    await this.write(
+      async (trx) => {
+        if (next.name !== current.name) await this.assertNameFree(trx, current.clientId, next.name)
+        await repo.updateKey(trx, id, { ...settingsColumns(next), updated_at: now.toISOString() })
+        const action = updateAction(changed, Object.keys(escalations).length > 0)
+        await this.audit(trx, current, action, caller.actor, now, { changed })
+        await publishInvalidation(trx, { type: 'key', id: current.publicId }, now.toISOString())
+      },
+      current.clientId,
+      next.name,
+    )
+    this.deps.invalidateLocally({ type: 'key', id: current.publicId })
+    return this.get(clientIds, id)
+  }
+
+  /** Revoked from the next request on, on every node. Revoking twice is harmless and audited once. */
+  async revoke(clientIds: readonly string[], id: string, caller: Caller): Promise<ApiKey> {
+    const key = await this.get(clientIds, id)
+    await this.scheduleRevocation(key, this.deps.clock.now(), caller.actor, 'api_key.revoked', {})
+    return this.get(clientIds, id)
+  }
+
+  /** A new key with the same settings; the old one keeps working for `expirePreviousIn` seconds. */
+  async rotate(clientIds: readonly string[], id: string, expirePreviousIn: number, caller: Caller): Promise<IssuedKey> {
+    const old = await this.get(clientIds, id)
+    const now = this.deps.clock.now()
+    if (keyStatus(old, now) !== 'active')
+      throw ApiError.validation({ id: 'invalid' }, 'Only an active key can be rotated.')
+    // Rotating hands out a key with the old key's powers, so the caller must hold them all.
+    if (caller.powers) assertWithin(caller.powers, keyPowers(old), { id: 'forbidden' })
+    const retireAt = new Date(now.getTime() + expirePreviousIn * 1000)
+    const details = { rotated_from: old.id, expire_previous_in: expirePreviousIn }
+    const issued = await this.insert(
+      { id: old.clientId, organizationId: old.organizationId },
+      settingsOf(old),
+      caller.actor,
+      now,
+      {
+        action: 'api_key.created',
+        details,
+        rotatedFrom: old,
+        beforeInsert: (trx) => this.scheduleRevocation(old, retireAt, caller.actor, 'api_key.rotated', details, trx),
+      },
+    )
+    this.deps.invalidateLocally({ type: 'key', id: old.publicId })
+    return issued
+  }
+
+  private async insert(
+    client: { id: string; organizationId: string },
+    settings: KeySettings,
+    actor: Actor,
+    now: Date,
+    options: {
+      action: AuditAction
+      details?: Record<string, unknown>
+      rotatedFrom?: ApiKey
+      beforeInsert?: (trx: Db) => Promise<unknown>
+      fixed?: { publicId: string; secret: string }
+    },
+  ): Promise<IssuedKey> {
+    const generated = generateKey(this.deps.keyPrefix, settings.mode, options.fixed)
+    const at = now.toISOString()
+    const row = {
+      id: newId('key', now.getTime()),
+      organization_id: client.organizationId,
+      client_id: client.id,
+      public_id: generated.publicId,
+      key_hash: generated.hash,
+      last4: generated.last4,
+      mode: settings.mode,
+      ...settingsColumns(settings),
+      last_used_at: null,
+      last_used_ip: null,
+      revoked_at: null,
+      rotated_from_id: options.rotatedFrom?.id ?? null,
+      created_at: at,
+      updated_at: at,
+    }
+    await this.write(
+      async (trx) => {
+        await repo.lockClientForKeyChanges(trx, client.id)
+        await options.beforeInsert?.(trx)
+        await this.assertNameFree(trx, client.id, settings.name)
+        // A rotation replaces a key, so it is not stopped by the limit the old key counts towards.
+        if (!options.rotatedFrom && (await repo.countActiveKeys(trx, client.id, at)) >= this.deps.maxKeysPerClient) {
+          throw new ApiError(
+            'key_limit_reached',
+            `This client already has ${this.deps.maxKeysPerClient} active API keys.`,
+          )
+        }
+        await repo.insertKey(trx, row)
+        const key = apiKeyFromRow(row, this.deps.keyPrefix)
+        await this.audit(trx, key, options.action, actor, now, {
+          name: key.name,
+          scopes: key.scopes,
+          ...options.details,
+        })
+      },
+      client.id,
+      settings.name,
+    )
+    return { key: apiKeyFromRow(row, this.deps.keyPrefix), raw: generated.raw }
+  }
+
+  private async scheduleRevocation(
+    key: ApiKey,
+    at: Date,
+    actor: Actor,
+    action: AuditAction,
+    details: Record<string, unknown>,
+    trx?: Db,
+  ): Promise<void> {
+    const now = this.deps.clock.now().toISOString()
+    const run = async (db: Db) => {
+      if (!(await repo.markKeyRevoked(db, key.id, at.toISOString(), now))) return
+      await this.audit(db, key, action, actor, this.deps.clock.now(), { ...details, revoked_at: at.toISOString() })
+      await publishInvalidation(db, { type: 'key', id: key.publicId }, now)
+    }
+    if (trx) return run(trx)
+    await this.write(run, key.clientId)
+    this.deps.invalidateLocally({ type: 'key', id: key.publicId })
+  }
+
+  private async assertNameFree(trx: Db, clientId: string, name: string): Promise<void> {
+    const holder = await repo.findUnrevokedKeyByName(trx, clientId, name)
+    if (holder) throw nameTaken(holder.id, holder.name)
+  }
+
+  private audit(trx: Db, key: ApiKey, action: AuditAction, actor: Actor, now: Date, details: Record<string, unknown>) {
+    return recordAuditEvent(
+      trx,
+      { organizationId: key.organizationId, action, actor, target: { type: 'api_key', id: key.id }, details },
+      now,
+    )
+  }
+
+  /** Runs a transaction; a unique-index race on the key name (another process won it) becomes `name_taken`. */
+  private async write(work: (trx: Db) => Promise<void>, clientId: string, name?: string): Promise<void> {
+    try {
+      await this.deps.db.transaction().execute(work)
+    } catch (error) {
+      const holder =
+        isUniqueViolation(error) && name && (await repo.findUnrevokedKeyByName(this.deps.db, clientId, name))
+      if (holder) throw nameTaken(holder.id, holder.name)
+      throw error
+    }
+  }
+}
+
+function nameTaken(id: string, name: string): ApiError {
+  return new ApiError('name_taken', undefined, {}, { existing: { object: 'api_key', id, name } })
+}
+
+function assertWithin(limit: KeyPowers, requested: KeyPowers, override?: Record<string, 'forbidden'>): void {
+  const escalations = findEscalations(limit, requested)
+  if (Object.keys(escalations).length === 0) return
+  throw ApiError.validation(override ?? escalations, 'A key can only grant powers it holds itself.')
+}
+
+function settingsOf(key: ApiKey): KeySettings {
+  return { ...keyPowers(key), name: key.name, optInTemplateId: key.optInTemplateId, metadata: key.metadata }
+}
+
+function settingsColumns(settings: KeySettings) {
+  return {
+    name: settings.name,
+    scopes: JSON.stringify(settings.scopes),
+    restrictions: JSON.stringify(settings.restrictions),
+    permissions: JSON.stringify(settings.permissions),
+    opt_in_template_id: settings.optInTemplateId,
+    rate_limit: settings.rateLimit === null ? null : JSON.stringify(settings.rateLimit),
+    metadata: JSON.stringify(settings.metadata),
+    expires_at: settings.expiresAt,
+  }
+}
+
+const POWER_FIELDS = ['scopes', 'restrictions', 'permissions', 'expires_at', 'rate_limit'] as const
+
+function changedFields(current: ApiKey, next: KeySettings): string[] {
+  const before = settingsColumns(settingsOf(current))
+  const after = settingsColumns(next)
+  return (Object.keys(after) as Array<keyof typeof after>).filter((name) => before[name] !== after[name])
+}
+
+function updateAction(changed: string[], broadened: boolean): AuditAction {
+  if (broadened) return 'api_key.broadened'
+  return changed.some((name) => (POWER_FIELDS as readonly string[]).includes(name))
+    ? 'api_key.narrowed'
+    : 'api_key.updated'
+}

@@ -1,0 +1,131 @@
+import type { AuthContext } from '../auth/auth-context.ts'
+import { buildAllowlist } from '../auth/ip-allowlist.ts'
+import type { Clock } from '../clock.ts'
+import type { Db } from '../db/database.ts'
+import { apiKeyFromRow, keyStatus } from './api-key.ts'
+import type { InvalidationTarget } from './invalidation/invalidation.ts'
+import { findKeyAuthRow, type KeyAuthRow } from './keys.repository.ts'
+import { hashMatches, parseKey } from './keys.ts'
+
+/**
+ * The hot path (architecture.md "The request path"): parse + checksum without I/O, then an LRU cache of key rows by
+ * public id, then a constant-time hash compare on every request. Invalidations evict entries; a TTL is the safety net.
+ */
+
+export type VerifyFailure =
+  | 'invalid_api_key'
+  | 'revoked_api_key'
+  | 'expired_api_key'
+  | 'inactive_client'
+  | 'ip_not_allowed'
+export type VerifyResult = { ok: true; auth: AuthContext } | { ok: false; code: VerifyFailure; publicId?: string }
+
+interface CacheEntry {
+  auth: AuthContext
+  clientActive: boolean
+  organizationActive: boolean
+  ipAllowed: ((ip: string) => boolean) | null
+  cachedAt: number
+}
+
+const TTL_MS = 60_000
+
+export class KeyVerifier {
+  private readonly cache = new Map<string, CacheEntry>()
+  private coherent = true
+  /** Bumped by every invalidation, so a row read before one is never cached after it. */
+  private generation = 0
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: { keyPrefix: string; cacheSize: number },
+    private readonly clock: Clock,
+  ) {}
+
+  async verify(raw: string, ip: string): Promise<VerifyResult> {
+    const parsed = parseKey(raw, this.options.keyPrefix)
+    if (!parsed) return { ok: false, code: 'invalid_api_key' }
+    const entry = this.cached(parsed.publicId) ?? (await this.load(parsed.publicId))
+    if (!entry || !hashMatches(raw, entry.auth.key.keyHash)) {
+      return { ok: false, code: 'invalid_api_key' }
+    }
+    const failure = this.check(entry, ip)
+    return failure ? { ok: false, code: failure, publicId: parsed.publicId } : { ok: true, auth: entry.auth }
+  }
+
+  invalidate(target: InvalidationTarget | 'all'): void {
+    this.generation++
+    if (target === 'all') {
+      this.cache.clear()
+      return
+    }
+    if (target.type === 'key') {
+      this.cache.delete(target.id)
+      return
+    }
+    for (const [publicId, entry] of this.cache) {
+      const owner = target.type === 'client' ? entry.auth.client.id : entry.auth.organization.id
+      if (owner === target.id) this.cache.delete(publicId)
+    }
+  }
+
+  /** While the cross-node listener is down the cache cannot be trusted, so every request reads the database. */
+  setCoherent(coherent: boolean): void {
+    this.coherent = coherent
+    if (!coherent) this.cache.clear()
+  }
+
+  private check(entry: CacheEntry, ip: string): VerifyFailure | null {
+    const status = keyStatus(entry.auth.key, this.clock.now())
+    if (status === 'revoked') return 'revoked_api_key'
+    if (status === 'expired') return 'expired_api_key'
+    if (!entry.clientActive || !entry.organizationActive) return 'inactive_client'
+    if (entry.ipAllowed && !entry.ipAllowed(ip)) return 'ip_not_allowed'
+    return null
+  }
+
+  private cached(publicId: string): CacheEntry | undefined {
+    const entry = this.cache.get(publicId)
+    if (!entry) return undefined
+    if (this.clock.monotonic() - entry.cachedAt > TTL_MS) {
+      this.cache.delete(publicId)
+      return undefined
+    }
+    // Re-insert to keep Map order = least recently used first.
+    this.cache.delete(publicId)
+    this.cache.set(publicId, entry)
+    return entry
+  }
+
+  private async load(publicId: string): Promise<CacheEntry | undefined> {
+    const generation = this.generation
+    const row = await findKeyAuthRow(this.db, publicId)
+    if (!row) return undefined
+    const entry = toEntry(row, this.options.keyPrefix, this.clock.monotonic())
+    if (this.coherent && this.options.cacheSize > 0 && generation === this.generation) {
+      if (this.cache.size >= this.options.cacheSize) this.cache.delete(this.cache.keys().next().value as string)
+      this.cache.set(publicId, entry)
+    }
+    return entry
+  }
+}
+
+function toEntry(row: KeyAuthRow, keyPrefix: string, cachedAt: number): CacheEntry {
+  const key = apiKeyFromRow(row, keyPrefix)
+  return {
+    auth: {
+      organization: {
+        id: row.organization_id,
+        slug: row.organization_slug,
+        name: row.organization_name,
+        parentId: row.organization_parent_id,
+      },
+      client: { id: row.client_id, slug: row.client_slug, name: row.client_name, active: row.client_active === 1 },
+      key,
+    },
+    clientActive: row.client_active === 1,
+    organizationActive: row.organization_active === 1,
+    ipAllowed: key.restrictions.ips === null ? null : buildAllowlist(key.restrictions.ips),
+    cachedAt,
+  }
+}
