@@ -12,6 +12,7 @@ import { registerApiDocs } from './docs/openapi.ts'
 import { handleError } from './errors.ts'
 import { healthRoutes } from './http/health.routes.ts'
 import { requestIdFor } from './http/request-id.ts'
+import { collectRouteTable } from './http/route-table.ts'
 import { startInvalidationListener } from './keys/invalidation/invalidation-listener.ts'
 import { keysRoutes } from './keys/keys.routes.ts'
 import { KeyVerifier } from './keys/verifier.ts'
@@ -56,6 +57,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   })
   const services = createServices(config, deps, (error) => app.log.error({ err: error }, 'usage flush failed'))
+  collectRouteTable(app)
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   app.setErrorHandler(handleError)
   app.setNotFoundHandler((request, reply) =>

@@ -1,0 +1,32 @@
+// Finds every string in the given files that is a well-formed Keymail API key with a valid checksum: a real key,
+// not a deliberately malformed test value. Used after the test suite on every log it wrote.
+import { readFileSync } from 'node:fs'
+import { crc32 } from 'node:zlib'
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+const KEY = /\b[a-z]{2,8}_(?:live|test)_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}\b/g
+
+function checksum(body) {
+  let value = crc32(body)
+  let out = ''
+  for (let i = 0; i < 6; i++) {
+    out = BASE62[value % 62] + out
+    value = Math.floor(value / 62)
+  }
+  return out
+}
+
+export function isRealKey(candidate) {
+  return checksum(candidate.slice(0, -6)) === candidate.slice(-6)
+}
+
+export function scanForKeys(files) {
+  const leaks = []
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8')
+    for (const match of text.matchAll(KEY)) {
+      if (isRealKey(match[0])) leaks.push({ file, redacted: `${match[0].slice(0, 20)}_…${match[0].slice(-4)}` })
+    }
+  }
+  return leaks
+}
