@@ -56,13 +56,12 @@ export function apiKeyFromRow(row: Selectable<ApiKeysTable>, keyPrefix: string):
 }
 
 /**
- * `revoked_at` may lie in the future: a key rotated with `expire_previous_in` is revoked as of the end of the
- * overlap, and works until then.
+ * Revocation is a fact, not a time: a revoked key is rejected whatever the clocks of the nodes say. Expiry is a
+ * time (a key rotated with `expire_previous_in` gets an `expires_at` at the end of the overlap).
  */
 export function keyStatus(key: Pick<ApiKey, 'revokedAt' | 'expiresAt'>, now: Date): ApiKeyStatus {
-  const at = now.toISOString()
-  if (key.revokedAt !== null && key.revokedAt <= at) return 'revoked'
-  if (key.expiresAt !== null && key.expiresAt <= at) return 'expired'
+  if (key.revokedAt !== null) return 'revoked'
+  if (key.expiresAt !== null && key.expiresAt <= now.toISOString()) return 'expired'
   return 'active'
 }
 

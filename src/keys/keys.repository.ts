@@ -58,7 +58,7 @@ export async function findKeyById(db: Db, id: string): Promise<ApiKeyRow | undef
   return db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-/** The key that holds `name` among the client's keys that are not revoked (the unique index's rule). */
+/** The key that holds `name`: not revoked and not replaced by a rotation (the unique index's rule). */
 export async function findUnrevokedKeyByName(db: Db, clientId: string, name: string): Promise<ApiKeyRow | undefined> {
   return db
     .selectFrom('api_keys')
@@ -66,6 +66,7 @@ export async function findUnrevokedKeyByName(db: Db, clientId: string, name: str
     .where('client_id', '=', clientId)
     .where('name', '=', name)
     .where('revoked_at', 'is', null)
+    .where('replaced_by_id', 'is', null)
     .executeTakeFirst()
 }
 
@@ -96,10 +97,10 @@ export async function listKeysOfClients(
   if (filter.clientIds.length === 0) return { rows: [], total: 0 }
   let query = db.selectFrom('api_keys').where('client_id', 'in', filter.clientIds)
   const now = filter.now
-  if (filter.status === 'revoked') query = query.where('revoked_at', '<=', now)
+  if (filter.status === 'revoked') query = query.where('revoked_at', 'is not', null)
   if (filter.status === 'active') query = query.where((eb) => activeAt(eb, now))
   if (filter.status === 'expired') {
-    query = query.where((eb) => eb.and([notRevokedAt(eb, now), eb('expires_at', '<=', now)]))
+    query = query.where('revoked_at', 'is', null).where('expires_at', '<=', now)
   }
   const [rows, count] = await Promise.all([
     query
@@ -118,27 +119,18 @@ export async function updateKey(db: Db, id: string, changes: Updateable<ApiKeysT
   await db.updateTable('api_keys').set(changes).where('id', '=', id).execute()
 }
 
-/**
- * Sets `revoked_at` to `at` unless the key is already revoked by then (a scheduled revocation is brought forward,
- * never pushed back). Returns whether this call changed it, so a repeated revoke is audited once.
- */
-export async function markKeyRevoked(db: Db, id: string, at: string, now: string): Promise<boolean> {
+/** Revokes unless already revoked; returns whether this call did it, so a repeated revoke is audited once. */
+export async function markKeyRevoked(db: Db, id: string, now: string): Promise<boolean> {
   const result = await db
     .updateTable('api_keys')
-    .set({ revoked_at: at, updated_at: now })
+    .set({ revoked_at: now, updated_at: now })
     .where('id', '=', id)
-    .where((eb) => eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', at)]))
+    .where('revoked_at', 'is', null)
     .executeTakeFirst()
   return Number(result.numUpdatedRows) > 0
 }
 
-type KeysWhere = ExpressionBuilder<Database, 'api_keys'>
-
-function notRevokedAt(eb: KeysWhere, now: string) {
-  return eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', now)])
-}
-
 /** The SQL twin of keyStatus() === 'active'. */
-function activeAt(eb: KeysWhere, now: string) {
-  return eb.and([notRevokedAt(eb, now), eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)])])
+function activeAt(eb: ExpressionBuilder<Database, 'api_keys'>, now: string) {
+  return eb.and([eb('revoked_at', 'is', null), eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)])])
 }

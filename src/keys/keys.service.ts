@@ -111,11 +111,16 @@ export class KeysService {
   /** Revoked from the next request on, on every node. Revoking twice is harmless and audited once. */
   async revoke(clientIds: readonly string[], id: string, caller: Caller): Promise<ApiKey> {
     const key = await this.get(clientIds, id)
-    await this.scheduleRevocation(key, this.deps.clock.now(), caller.actor, 'api_key.revoked', {})
+    const now = this.deps.clock.now()
+    await this.write((trx) => this.revokeIn(trx, key, now, caller.actor, 'api_key.revoked', {}), key.clientId)
+    this.deps.invalidateLocally({ type: 'key', id: key.publicId })
     return this.get(clientIds, id)
   }
 
-  /** A new key with the same settings; the old one keeps working for `expirePreviousIn` seconds. */
+  /**
+   * A new key with the same settings. With `expirePreviousIn` 0 the old key is revoked at once; otherwise it
+   * expires that many seconds later (never later than it already would) and gives up its name to the new key.
+   */
   async rotate(clientIds: readonly string[], id: string, expirePreviousIn: number, caller: Caller): Promise<IssuedKey> {
     const old = await this.get(clientIds, id)
     const now = this.deps.clock.now()
@@ -123,20 +128,26 @@ export class KeysService {
       throw ApiError.validation({ id: 'invalid' }, 'Only an active key can be rotated.')
     // Rotating hands out a key with the old key's powers, so the caller must hold them all.
     if (caller.powers) assertWithin(caller.powers, keyPowers(old), { id: 'forbidden' })
-    const retireAt = new Date(now.getTime() + expirePreviousIn * 1000)
-    const details = { rotated_from: old.id, expire_previous_in: expirePreviousIn }
-    const issued = await this.insert(
-      { id: old.clientId, organizationId: old.organizationId },
-      settingsOf(old),
-      caller.actor,
-      now,
-      {
-        action: 'api_key.created',
-        details,
-        rotatedFrom: old,
-        beforeInsert: (trx) => this.scheduleRevocation(old, retireAt, caller.actor, 'api_key.rotated', details, trx),
-      },
-    )
+    const overlapEnd = new Date(now.getTime() + expirePreviousIn * 1000).toISOString()
+    const expiresAt = old.expiresAt !== null && old.expiresAt < overlapEnd ? old.expiresAt : overlapEnd
+    const retireOld = async (trx: Db, newKeyId: string) => {
+      const details = { replaced_by: newKeyId, expire_previous_in: expirePreviousIn }
+      if (expirePreviousIn === 0) return this.revokeIn(trx, old, now, caller.actor, 'api_key.rotated', details)
+      await repo.updateKey(trx, old.id, {
+        replaced_by_id: newKeyId,
+        expires_at: expiresAt,
+        updated_at: now.toISOString(),
+      })
+      await this.audit(trx, old, 'api_key.rotated', caller.actor, now, { ...details, expires_at: expiresAt })
+      await publishInvalidation(trx, { type: 'key', id: old.publicId }, now.toISOString())
+    }
+    const client = { id: old.clientId, organizationId: old.organizationId }
+    const issued = await this.insert(client, settingsOf(old), caller.actor, now, {
+      action: 'api_key.created',
+      details: { rotated_from: old.id },
+      rotatedFrom: old,
+      beforeInsert: retireOld,
+    })
     this.deps.invalidateLocally({ type: 'key', id: old.publicId })
     return issued
   }
@@ -150,7 +161,7 @@ export class KeysService {
       action: AuditAction
       details?: Record<string, unknown>
       rotatedFrom?: ApiKey
-      beforeInsert?: (trx: Db) => Promise<unknown>
+      beforeInsert?: (trx: Db, newKeyId: string) => Promise<unknown>
       fixed?: { publicId: string; secret: string }
     },
   ): Promise<IssuedKey> {
@@ -169,13 +180,14 @@ export class KeysService {
       last_used_ip: null,
       revoked_at: null,
       rotated_from_id: options.rotatedFrom?.id ?? null,
+      replaced_by_id: null,
       created_at: at,
       updated_at: at,
     }
     await this.write(
       async (trx) => {
         await repo.lockClientForKeyChanges(trx, client.id)
-        await options.beforeInsert?.(trx)
+        await options.beforeInsert?.(trx, row.id)
         await this.assertNameFree(trx, client.id, settings.name)
         // A rotation replaces a key, so it is not stopped by the limit the old key counts towards.
         if (!options.rotatedFrom && (await repo.countActiveKeys(trx, client.id, at)) >= this.deps.maxKeysPerClient) {
@@ -198,23 +210,17 @@ export class KeysService {
     return { key: apiKeyFromRow(row, this.deps.keyPrefix), raw: generated.raw }
   }
 
-  private async scheduleRevocation(
+  private async revokeIn(
+    trx: Db,
     key: ApiKey,
-    at: Date,
+    now: Date,
     actor: Actor,
     action: AuditAction,
     details: Record<string, unknown>,
-    trx?: Db,
-  ): Promise<void> {
-    const now = this.deps.clock.now().toISOString()
-    const run = async (db: Db) => {
-      if (!(await repo.markKeyRevoked(db, key.id, at.toISOString(), now))) return
-      await this.audit(db, key, action, actor, this.deps.clock.now(), { ...details, revoked_at: at.toISOString() })
-      await publishInvalidation(db, { type: 'key', id: key.publicId }, now)
-    }
-    if (trx) return run(trx)
-    await this.write(run, key.clientId)
-    this.deps.invalidateLocally({ type: 'key', id: key.publicId })
+  ) {
+    if (!(await repo.markKeyRevoked(trx, key.id, now.toISOString()))) return
+    await this.audit(trx, key, action, actor, now, details)
+    await publishInvalidation(trx, { type: 'key', id: key.publicId }, now.toISOString())
   }
 
   private async assertNameFree(trx: Db, clientId: string, name: string): Promise<void> {

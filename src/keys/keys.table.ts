@@ -24,6 +24,8 @@ export interface ApiKeysTable {
   last_used_ip: string | null
   revoked_at: string | null
   rotated_from_id: string | null
+  /** Set on a key rotated with an overlap: it works until `expires_at`, and no longer holds its name. */
+  replaced_by_id: string | null
   created_at: string
   updated_at: string
 }

@@ -51,17 +51,20 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_used_ip', 'text')
     .addColumn('revoked_at', 'text')
     .addColumn('rotated_from_id', 'text')
+    .addColumn('replaced_by_id', 'text')
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute()
   await db.schema.createIndex('api_keys_client_created').on('api_keys').columns(['client_id', 'created_at']).execute()
-  // Names are unique among a client's keys that are not revoked; the database enforces it under concurrency.
+  // Names are unique among a client's keys that are neither revoked nor replaced by a rotation; the database
+  // enforces it under concurrency.
   await db.schema
     .createIndex('api_keys_client_active_name')
     .on('api_keys')
     .columns(['client_id', 'name'])
     .unique()
     .where(sql.ref('revoked_at'), 'is', null)
+    .where(sql.ref('replaced_by_id'), 'is', null)
     .execute()
 
   await db.schema

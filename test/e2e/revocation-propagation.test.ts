@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildTestApp, type TestApp } from '../helpers/test-app.ts'
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts'
+
+/**
+ * Two Keymail nodes on one PostgreSQL database: a key revoked (or a client deactivated) through node A is rejected
+ * by node B on its next request, through LISTEN/NOTIFY. B has the key cached, so only the notification can tell it.
+ */
+describe('revocation reaches every node (two app instances on one PostgreSQL)', () => {
+  let database: TestDatabase
+  let nodeA: TestApp
+  let nodeB: TestApp
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres')
+    nodeA = await buildTestApp('postgres', { testDatabase: database })
+    nodeB = await buildTestApp('postgres', { testDatabase: database })
+  })
+  afterAll(async () => {
+    await nodeA.close()
+    await nodeB.close()
+    await database.drop()
+  })
+
+  it('rejects on node B a key revoked through node A, as soon as the notification arrives', async () => {
+    const { raw, id } = await nodeA.issueKey({ name: 'pipeline' })
+    expect((await nodeB.request({ url: '/v1/whoami', key: raw })).status).toBe(200)
+
+    const revokedAt = performance.now()
+    expect((await nodeA.request({ method: 'DELETE', url: `/v1/api-keys/${id}` })).status).toBe(200)
+    const elapsed = await waitUntilRejected(nodeB, raw, 'revoked_api_key')
+    console.log(`revocation propagation A -> B on PostgreSQL: ${elapsed.toFixed(1)} ms (from the DELETE's return)`)
+    console.log(`  DELETE itself took ${(performance.now() - revokedAt - elapsed).toFixed(1)} ms`)
+    expect(elapsed).toBeLessThan(2000)
+  })
+
+  it('rejects on node B every key of a client deactivated through node A', async () => {
+    const { raw } = await nodeA.issueKey({ name: 'crm' })
+    expect((await nodeB.request({ url: '/v1/whoami', key: raw })).status).toBe(200)
+    const patch = await nodeA.request({ method: 'PATCH', url: `/v1/clients/${nodeA.client.slug}`, body: { active: false } })
+    expect(patch.status).toBe(200)
+    const elapsed = await waitUntilRejected(nodeB, raw, 'inactive_client')
+    console.log(`client deactivation propagation A -> B on PostgreSQL: ${elapsed.toFixed(1)} ms`)
+  })
+})
+
+/** Polls node B without sleeping longer than a notification needs; returns the milliseconds it took. */
+async function waitUntilRejected(node: TestApp, key: string, code: string): Promise<number> {
+  const start = performance.now()
+  for (let attempt = 0; attempt < 2000; attempt++) {
+    const response = await node.request({ url: '/v1/whoami', key })
+    if (response.status === 401) {
+      expect(response.body.error.code).toBe(code)
+      return performance.now() - start
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+  throw new Error(`node never rejected the key with ${code}`)
+}
