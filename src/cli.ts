@@ -6,7 +6,7 @@ import { registerTenancyCommands } from './cli/tenancy.commands.ts'
 import { loadConfig } from './config.ts'
 import { connectDatabase } from './db/connect.ts'
 import { migrateToLatest } from './db/migrate.ts'
-import { startServer, stopOnSignals } from './server.ts'
+import { runServer } from './server.ts'
 
 /** `keymail <command>`: every command reads the same configuration as the server. */
 export function buildCli(): Command {
@@ -17,10 +17,7 @@ export function buildCli(): Command {
   program
     .command('serve')
     .description('run the HTTP API (migrates the database first)')
-    .action(async () => {
-      const server = await startServer(loadConfig())
-      stopOnSignals(server)
-    })
+    .action(() => runServer(loadConfig()))
 
   program
     .command('migrate')

@@ -25,9 +25,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await migrateToLatest(database.db)
     const core = createCoreServices(config, database.db, systemClock, () => {})
     const seed = config.demo ? await seedDemo(core, config.keyPrefix) : await bootstrapFirstRun(core)
+    // Printed before listening: the key exists now, and must not be lost if listen() fails (port in use).
+    if (seed) printSeedBanner(seed, config.demo ? 'demo' : 'first-run', config.publicUrl)
     const app = await buildApp(config, { database, demoKey: config.demo ? (seed?.keys[0]?.raw ?? null) : null })
     const url = await app.listen({ host: config.host, port: config.port })
-    if (seed) printSeedBanner(seed, config.demo ? 'demo' : 'first-run', config.publicUrl)
     return { app, url, stop: stopper(app, database) }
   } catch (error) {
     await database.close()
@@ -44,21 +45,31 @@ function stopper(app: FastifyInstance, database: DatabaseHandle): () => Promise<
   }
 }
 
-/** SIGINT/SIGTERM stop the server gracefully; a second signal exits at once. */
-export function stopOnSignals(server: RunningServer): void {
+/**
+ * `keymail serve`: start, then stop gracefully on SIGINT/SIGTERM (a second signal exits at once). Handlers are
+ * installed before starting, so a signal during start-up still shuts down cleanly once the server is up.
+ */
+export async function runServer(config: Config): Promise<void> {
   let signalled = false
-  const onSignal = (signal: NodeJS.Signals) => {
+  let exit: ((code: number) => void) | null = null
+  const exitCode = new Promise<number>((resolve) => {
+    exit = resolve
+  })
+  const onSignal = () => {
     if (signalled) process.exit(1)
     signalled = true
-    server.app.log.info({ signal }, 'shutting down')
-    server.stop().then(
-      () => process.exit(0),
-      (error) => {
-        server.app.log.error({ err: error }, 'shutdown failed')
-        process.exit(1)
-      },
-    )
+    exit?.(0)
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  const server = await startServer(config)
+  const code = await exitCode
+  server.app.log.info('shutting down')
+  try {
+    await server.stop()
+  } catch (error) {
+    server.app.log.error({ err: error }, 'shutdown failed')
+    process.exit(1)
+  }
+  process.exit(code)
 }
