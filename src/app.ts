@@ -60,6 +60,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   collectRouteTable(app)
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   app.setErrorHandler(handleError)
+  // JSON in and out: any other body type is 415, not a string handed to a schema.
+  app.removeContentTypeParser('text/plain')
   app.setNotFoundHandler((request, reply) =>
     handleError(Object.assign(new Error('not found'), { statusCode: 404 }) as never, request, reply),
   )

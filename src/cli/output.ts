@@ -27,13 +27,6 @@ export function failWith(error: unknown): never {
 export class UsageError extends Error {}
 
 function describe(error: unknown): string {
-  if (error instanceof ApiError) {
-    const fields = (error.details.fields ?? {}) as Record<string, string>
-    const detail = Object.entries(fields)
-      .map(([field, reason]) => `${field}: ${reason}`)
-      .join(', ')
-    return detail && !error.message.includes(detail) ? `${error.message} (${detail})` : error.message
-  }
   if (error instanceof ConfigError) return `configuration: ${error.message}`
   if (error instanceof Error) return error.message
   return String(error)

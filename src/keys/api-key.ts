@@ -24,6 +24,8 @@ export interface ApiKey {
   expiresAt: string | null
   lastUsedAt: string | null
   revokedAt: string | null
+  /** The key that replaced this one in a rotation with an overlap (this one then expires). */
+  replacedById: string | null
   createdAt: string
   updatedAt: string
 }
@@ -50,6 +52,7 @@ export function apiKeyFromRow(row: Selectable<ApiKeysTable>, keyPrefix: string):
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
+    replacedById: row.replaced_by_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   }

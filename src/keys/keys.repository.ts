@@ -59,7 +59,7 @@ export async function findKeyById(db: Db, id: string): Promise<ApiKeyRow | undef
 }
 
 /** The key that holds `name`: not revoked and not replaced by a rotation (the unique index's rule). */
-export async function findUnrevokedKeyByName(db: Db, clientId: string, name: string): Promise<ApiKeyRow | undefined> {
+export async function findNameHolder(db: Db, clientId: string, name: string): Promise<ApiKeyRow | undefined> {
   return db
     .selectFrom('api_keys')
     .selectAll()

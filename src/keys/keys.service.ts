@@ -95,7 +95,7 @@ export class KeysService {
     if (changed.length === 0) return current
     await this.write(
       async (trx) => {
-        if (next.name !== current.name) await this.assertNameFree(trx, current.clientId, next.name)
+        if (next.name !== current.name) await this.claimName(trx, current.clientId, next.name, current.id, now)
         await repo.updateKey(trx, id, { ...settingsColumns(next), updated_at: now.toISOString() })
         const action = updateAction(changed, Object.keys(escalations).length > 0)
         await this.audit(trx, current, action, caller.actor, now, { changed })
@@ -124,8 +124,12 @@ export class KeysService {
   async rotate(clientIds: readonly string[], id: string, expirePreviousIn: number, caller: Caller): Promise<IssuedKey> {
     const old = await this.get(clientIds, id)
     const now = this.deps.clock.now()
-    if (keyStatus(old, now) !== 'active')
-      throw ApiError.validation({ id: 'invalid' }, 'Only an active key can be rotated.')
+    if (keyStatus(old, now) !== 'active' || old.replacedById !== null) {
+      throw ApiError.validation(
+        { id: 'invalid' },
+        'Only an active key that has not been rotated already can be rotated.',
+      )
+    }
     // Rotating hands out a key with the old key's powers, so the caller must hold them all.
     if (caller.powers) assertWithin(caller.powers, keyPowers(old), { id: 'forbidden' })
     const overlapEnd = new Date(now.getTime() + expirePreviousIn * 1000).toISOString()
@@ -188,7 +192,7 @@ export class KeysService {
       async (trx) => {
         await repo.lockClientForKeyChanges(trx, client.id)
         await options.beforeInsert?.(trx, row.id)
-        await this.assertNameFree(trx, client.id, settings.name)
+        await this.claimName(trx, client.id, settings.name, row.id, now)
         // A rotation replaces a key, so it is not stopped by the limit the old key counts towards.
         if (!options.rotatedFrom && (await repo.countActiveKeys(trx, client.id, at)) >= this.deps.maxKeysPerClient) {
           throw new ApiError(
@@ -223,9 +227,16 @@ export class KeysService {
     await publishInvalidation(trx, { type: 'key', id: key.publicId }, now.toISOString())
   }
 
-  private async assertNameFree(trx: Db, clientId: string, name: string): Promise<void> {
-    const holder = await repo.findUnrevokedKeyByName(trx, clientId, name)
-    if (holder) throw nameTaken(holder.id, holder.name)
+  /**
+   * Names are unique among a client's active keys. An expired key still holding the name gives it up (it is marked
+   * replaced by `claimantId`); an active one makes this `409 name_taken`.
+   */
+  private async claimName(trx: Db, clientId: string, name: string, claimantId: string, now: Date): Promise<void> {
+    const holder = await repo.findNameHolder(trx, clientId, name)
+    if (!holder) return
+    if (keyStatus(apiKeyFromRow(holder, this.deps.keyPrefix), now) !== 'expired')
+      throw nameTaken(holder.id, holder.name)
+    await repo.updateKey(trx, holder.id, { replaced_by_id: claimantId, updated_at: now.toISOString() })
   }
 
   private audit(trx: Db, key: ApiKey, action: AuditAction, actor: Actor, now: Date, details: Record<string, unknown>) {
@@ -241,8 +252,7 @@ export class KeysService {
     try {
       await this.deps.db.transaction().execute(work)
     } catch (error) {
-      const holder =
-        isUniqueViolation(error) && name && (await repo.findUnrevokedKeyByName(this.deps.db, clientId, name))
+      const holder = isUniqueViolation(error) && name && (await repo.findNameHolder(this.deps.db, clientId, name))
       if (holder) throw nameTaken(holder.id, holder.name)
       throw error
     }

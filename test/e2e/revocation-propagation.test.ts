@@ -37,7 +37,11 @@ describe('revocation reaches every node (two app instances on one PostgreSQL)', 
   it('rejects on node B every key of a client deactivated through node A', async () => {
     const { raw } = await nodeA.issueKey({ name: 'crm' })
     expect((await nodeB.request({ url: '/v1/whoami', key: raw })).status).toBe(200)
-    const patch = await nodeA.request({ method: 'PATCH', url: `/v1/clients/${nodeA.client.slug}`, body: { active: false } })
+    const patch = await nodeA.request({
+      method: 'PATCH',
+      url: `/v1/clients/${nodeA.client.slug}`,
+      body: { active: false },
+    })
     expect(patch.status).toBe(200)
     const elapsed = await waitUntilRejected(nodeB, raw, 'inactive_client')
     console.log(`client deactivation propagation A -> B on PostgreSQL: ${elapsed.toFixed(1)} ms`)
