@@ -2,6 +2,7 @@ import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { auditRoutes } from './audit/audit.routes.ts'
 import { registerApiKeyAuth } from './auth/api-key-auth.ts'
+import { KeyRateLimiter } from './auth/rate-limiter.ts'
 import { whoamiRoutes } from './auth/whoami.routes.ts'
 import { type Clock, systemClock } from './clock.ts'
 import type { Config } from './config.ts'
@@ -72,7 +73,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(healthRoutes, services)
   await app.register(
     async (v1) => {
-      registerApiKeyAuth(v1, services.verifier, services.usage)
+      registerApiKeyAuth(v1, services.verifier, services.usage, new KeyRateLimiter(services.clock))
       // A POST without a body is an empty object, so "name: required" is reported instead of "body: invalid".
       v1.addHook('preValidation', async (request) => {
         if (request.body === undefined && request.method !== 'GET' && request.method !== 'DELETE') request.body = {}

@@ -1,10 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Actor } from '../audit/audit.ts'
 import { ApiError } from '../errors.ts'
 import type { KeyVerifier } from '../keys/verifier.ts'
 import type { UsageRecorder } from '../usage/usage-recorder.ts'
 import type { AuthContext } from './auth-context.ts'
 import { extractCredential } from './credentials.ts'
+import type { KeyRateLimiter, RateDecision } from './rate-limiter.ts'
 import { hasScope, type RouteScope } from './scopes.ts'
 
 declare module 'fastify' {
@@ -21,9 +22,14 @@ declare module 'fastify' {
  * The `onRequest` hook of the /v1 scope: credential -> verified key -> scope. It runs before any body is read or
  * anything is loaded, so a caller without a valid key learns nothing about which ids exist.
  */
-export function registerApiKeyAuth(app: FastifyInstance, verifier: KeyVerifier, usage: UsageRecorder): void {
+export function registerApiKeyAuth(
+  app: FastifyInstance,
+  verifier: KeyVerifier,
+  usage: UsageRecorder,
+  rateLimiter: KeyRateLimiter,
+): void {
   app.decorateRequest('auth', null as unknown as AuthContext)
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const scope = request.routeOptions.config.scope
     // Unknown /v1 paths fall through to the 404 handler, which has no declared scope and needs no key.
     if (request.is404) return
@@ -41,7 +47,21 @@ export function registerApiKeyAuth(app: FastifyInstance, verifier: KeyVerifier, 
     }
     request.auth = result.auth
     usage.record(result.auth.key.id, request.ip)
+    const { rateLimit } = result.auth.key
+    if (rateLimit) enforceRateLimit(reply, rateLimiter.take(result.auth.key.id, rateLimit))
   })
+}
+
+function enforceRateLimit(reply: FastifyReply, decision: RateDecision): void {
+  reply.header('X-RateLimit-Limit', decision.limit)
+  reply.header('X-RateLimit-Remaining', decision.remaining)
+  reply.header('X-RateLimit-Reset', decision.resetIn)
+  if (decision.allowed) return
+  reply.header('Retry-After', decision.resetIn)
+  throw new ApiError(
+    'rate_limited',
+    `This API key allows ${decision.limit} requests per window; retry in ${decision.resetIn} s.`,
+  )
 }
 
 export function actorOf(request: FastifyRequest): Actor {
