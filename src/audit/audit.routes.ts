@@ -1,34 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-import { Type } from 'typebox'
 import type { Services } from '../app.ts'
 import { assertClientParam } from '../http/client-param.ts'
-import { ERROR_RESPONSES } from '../http/error-schema.ts'
-import { ListSchema, listOf, PageQuery, pageOf } from '../http/pagination.ts'
+import { listOf, pageOf } from '../http/pagination.ts'
+import { AuditQuery, auditResponses } from './audit.schemas.ts'
 import { findAuditEvents } from './audit.service.ts'
-
-const AuditQuery = Type.Object(
-  {
-    ...PageQuery,
-    action: Type.Optional(Type.String({ maxLength: 64 })),
-    key_id: Type.Optional(Type.String({ maxLength: 64 })),
-    client: Type.Optional(Type.String({ maxLength: 63 })),
-  },
-  { additionalProperties: false },
-)
-
-const Reference = Type.Object({ type: Type.String(), id: Type.String() })
-const AuditEventObject = Type.Object({
-  object: Type.Literal('audit_event'),
-  id: Type.String(),
-  action: Type.String(),
-  actor: Reference,
-  target: Reference,
-  ip: Type.Union([Type.String(), Type.Null()]),
-  request_id: Type.Union([Type.String(), Type.Null()]),
-  details: Type.Record(Type.String(), Type.Unknown()),
-  created_at: Type.String(),
-})
 
 /** `GET /v1/audit-events`: the organization's append-only log, newest first. */
 export async function auditRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
@@ -41,7 +17,7 @@ export async function auditRoutes(fastify: FastifyInstance, services: Services):
         tags: ['Audit'],
         summary: 'List audit events',
         querystring: AuditQuery,
-        response: { 200: ListSchema(AuditEventObject), ...ERROR_RESPONSES },
+        response: auditResponses.list,
       },
     },
     async (request) => {

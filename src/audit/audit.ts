@@ -1,3 +1,5 @@
+import { userInfo } from 'node:os'
+
 /** Who did something, from where: attached to every audit event. */
 export interface Actor {
   type: 'api_key' | 'user' | 'cli' | 'system'
@@ -40,8 +42,9 @@ export interface AuditEvent {
   created_at: string
 }
 
+/** The CLI acts as the operating-system user who ran it. */
 export function cliActor(): Actor {
-  return { type: 'cli', id: process.env.USER ?? 'cli', ip: null, requestId: null }
+  return { type: 'cli', id: userInfo().username, ip: null, requestId: null }
 }
 
 export const SYSTEM_ACTOR: Actor = Object.freeze({ type: 'system', id: 'bootstrap', ip: null, requestId: null })

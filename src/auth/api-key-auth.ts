@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Actor } from '../audit/audit.ts'
 import { ApiError } from '../errors.ts'
+import { keyPowers } from '../keys/api-key.ts'
+import type { Caller } from '../keys/keys.service.ts'
 import type { KeyVerifier } from '../keys/verifier.ts'
 import type { UsageRecorder } from '../usage/usage-recorder.ts'
 import type { AuthContext } from './auth-context.ts'
@@ -66,4 +68,9 @@ function enforceRateLimit(reply: FastifyReply, decision: RateDecision): void {
 
 export function actorOf(request: FastifyRequest): Actor {
   return { type: 'api_key', id: request.auth.key.id, ip: request.ip, requestId: request.id }
+}
+
+/** A request's key as a caller of the key services: bounded by its own powers (no escalation). */
+export function callerOf(request: FastifyRequest): Caller {
+  return { actor: actorOf(request), powers: keyPowers(request.auth.key) }
 }

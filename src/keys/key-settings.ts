@@ -1,5 +1,6 @@
 import { expandPreset, normalizeScopes, type Scope, type ScopePreset } from '../auth/scopes.ts'
 import { ApiError, type FieldErrors } from '../errors.ts'
+import { type ApiKey, keyPowers } from './api-key.ts'
 import {
   type KeyPowers,
   noPermissions,
@@ -119,4 +120,29 @@ function rejectNotYetAvailable(
 export function settingsPowers(settings: KeySettings): KeyPowers {
   const { mode, scopes, restrictions, permissions, expiresAt, rateLimit } = settings
   return { mode, scopes, restrictions, permissions, expiresAt, rateLimit }
+}
+
+export function settingsOf(key: ApiKey): KeySettings {
+  return { ...keyPowers(key), name: key.name, optInTemplateId: key.optInTemplateId, metadata: key.metadata }
+}
+
+/** The `api_keys` columns that hold settings (the JSON ones serialised), the inverse of apiKeyFromRow. */
+export function settingsToColumns(settings: KeySettings) {
+  return {
+    name: settings.name,
+    scopes: JSON.stringify(settings.scopes),
+    restrictions: JSON.stringify(settings.restrictions),
+    permissions: JSON.stringify(settings.permissions),
+    opt_in_template_id: settings.optInTemplateId,
+    rate_limit: settings.rateLimit === null ? null : JSON.stringify(settings.rateLimit),
+    metadata: JSON.stringify(settings.metadata),
+    expires_at: settings.expiresAt,
+  }
+}
+
+/** Column names whose stored value an update would change. */
+export function changedFields(before: KeySettings, after: KeySettings): string[] {
+  const old = settingsToColumns(before)
+  const next = settingsToColumns(after)
+  return (Object.keys(next) as Array<keyof typeof next>).filter((name) => old[name] !== next[name])
 }

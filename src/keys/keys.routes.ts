@@ -1,10 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Services } from '../app.ts'
-import { actorOf } from '../auth/api-key-auth.ts'
+import { callerOf } from '../auth/api-key-auth.ts'
 import { assertClientParam } from '../http/client-param.ts'
 import { listOf, pageOf } from '../http/pagination.ts'
-import { keyPowers, presentApiKey } from './api-key.ts'
+import { presentApiKey } from './api-key.ts'
 import {
   CreateKeyBody,
   KeyIdParams,
@@ -13,7 +13,6 @@ import {
   RotateKeyBody,
   UpdateKeyBody,
 } from './keys.schemas.ts'
-import type { Caller } from './keys.service.ts'
 
 const tags = ['API keys']
 
@@ -119,8 +118,4 @@ export async function keysRoutes(fastify: FastifyInstance, services: Services): 
       return reply.code(201).send({ ...present(request, issued.key), key: issued.raw })
     },
   )
-}
-
-export function callerOf(request: FastifyRequest): Caller {
-  return { actor: actorOf(request), powers: keyPowers(request.auth.key) }
 }

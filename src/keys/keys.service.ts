@@ -11,10 +11,13 @@ import { publishInvalidation } from './invalidation/invalidations.repository.ts'
 import { findEscalations, type KeyPowers } from './key-powers.ts'
 import {
   type CreateKeyInput,
+  changedFields,
   type KeySettings,
   resolveCreateSettings,
   resolveUpdatedSettings,
+  settingsOf,
   settingsPowers,
+  settingsToColumns,
   type UpdateKeyInput,
 } from './key-settings.ts'
 import * as repo from './keys.repository.ts'
@@ -91,12 +94,12 @@ export class KeysService {
         'A key can only be narrowed through the API; broadening needs a staff user.',
       )
     }
-    const changed = changedFields(current, next)
+    const changed = changedFields(settingsOf(current), next)
     if (changed.length === 0) return current
     await this.write(
       async (trx) => {
         if (next.name !== current.name) await this.claimName(trx, current.clientId, next.name, current.id, now)
-        await repo.updateKey(trx, id, { ...settingsColumns(next), updated_at: now.toISOString() })
+        await repo.updateKey(trx, id, { ...settingsToColumns(next), updated_at: now.toISOString() })
         const action = updateAction(changed, Object.keys(escalations).length > 0)
         await this.audit(trx, current, action, caller.actor, now, { changed })
         await publishInvalidation(trx, { type: 'key', id: current.publicId }, now.toISOString())
@@ -179,7 +182,7 @@ export class KeysService {
       key_hash: generated.hash,
       last4: generated.last4,
       mode: settings.mode,
-      ...settingsColumns(settings),
+      ...settingsToColumns(settings),
       last_used_at: null,
       last_used_ip: null,
       revoked_at: null,
@@ -269,30 +272,7 @@ function assertWithin(limit: KeyPowers, requested: KeyPowers, override?: Record<
   throw ApiError.validation(override ?? escalations, 'A key can only grant powers it holds itself.')
 }
 
-function settingsOf(key: ApiKey): KeySettings {
-  return { ...keyPowers(key), name: key.name, optInTemplateId: key.optInTemplateId, metadata: key.metadata }
-}
-
-function settingsColumns(settings: KeySettings) {
-  return {
-    name: settings.name,
-    scopes: JSON.stringify(settings.scopes),
-    restrictions: JSON.stringify(settings.restrictions),
-    permissions: JSON.stringify(settings.permissions),
-    opt_in_template_id: settings.optInTemplateId,
-    rate_limit: settings.rateLimit === null ? null : JSON.stringify(settings.rateLimit),
-    metadata: JSON.stringify(settings.metadata),
-    expires_at: settings.expiresAt,
-  }
-}
-
 const POWER_FIELDS = ['scopes', 'restrictions', 'permissions', 'expires_at', 'rate_limit'] as const
-
-function changedFields(current: ApiKey, next: KeySettings): string[] {
-  const before = settingsColumns(settingsOf(current))
-  const after = settingsColumns(next)
-  return (Object.keys(after) as Array<keyof typeof after>).filter((name) => before[name] !== after[name])
-}
 
 function updateAction(changed: string[], broadened: boolean): AuditAction {
   if (broadened) return 'api_key.broadened'

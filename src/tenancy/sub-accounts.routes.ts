@@ -1,10 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../app.ts'
-import { actorOf } from '../auth/api-key-auth.ts'
+import { actorOf, callerOf } from '../auth/api-key-auth.ts'
 import { listOf, pageOf } from '../http/pagination.ts'
 import { presentApiKey } from '../keys/api-key.ts'
-import { callerOf } from '../keys/keys.routes.ts'
 import { CreateSubAccountKeyBody, keyResponses, ListSubAccountKeysQuery } from '../keys/keys.schemas.ts'
 import {
   CreateSubAccountBody,

@@ -42,7 +42,7 @@ export class UsageRecorder {
       const batch = this.pending
       this.pending = new Map()
       try {
-        await applyUsageBatch(this.db, [...batch.values()])
+        await this.db.transaction().execute((trx) => applyUsageBatch(trx, [...batch.values()]))
       } catch (error) {
         this.onError(error)
         this.mergeBack(batch)

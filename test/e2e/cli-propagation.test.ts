@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../helpers/cli.ts'
 import { buildTestApp, type TestApp } from '../helpers/test-app.ts'
 import { DIALECTS } from '../helpers/test-database.ts'
+import { waitUntilRejected } from '../helpers/wait-until-rejected.ts'
 
 /**
  * The CLI is another process. A key it revokes, or a client it deactivates, must be rejected by a running server
@@ -36,16 +37,3 @@ describe.each(DIALECTS)('CLI changes reach a running server on %s', (dialect) =>
     expect(elapsed).toBeLessThan(1000)
   })
 })
-
-async function waitUntilRejected(t: TestApp, key: string, code: string): Promise<number> {
-  const start = performance.now()
-  for (let attempt = 0; attempt < 5000; attempt++) {
-    const response = await t.request({ url: '/v1/whoami', key })
-    if (response.status === 401) {
-      expect(response.body.error.code).toBe(code)
-      return performance.now() - start
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2))
-  }
-  throw new Error(`the server never rejected the key with ${code}`)
-}

@@ -119,7 +119,7 @@ describe.each(DIALECTS)('keymail CLI on %s', (dialect) => {
     expect(short.stderr).toBe('keymail: The password needs at least 12 characters.\n')
   })
 
-  it.runIf(dialect === 'sqlite').each([
+  it.each([
     [['key', 'create', '--client', 'nope', '--name', 'x'], 'keymail: No client with slug "nope".'],
     [
       ['key', 'create', '--client', 'acme-crm', '--name', 'x', '--scope', 'everything'],

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/test-app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts'
+import { waitUntilRejected } from '../helpers/wait-until-rejected.ts'
 
 /**
  * Two Keymail nodes on one PostgreSQL database: a key revoked (or a client deactivated) through node A is rejected
@@ -47,17 +48,3 @@ describe('revocation reaches every node (two app instances on one PostgreSQL)', 
     console.log(`client deactivation propagation A -> B on PostgreSQL: ${elapsed.toFixed(1)} ms`)
   })
 })
-
-/** Polls node B without sleeping longer than a notification needs; returns the milliseconds it took. */
-async function waitUntilRejected(node: TestApp, key: string, code: string): Promise<number> {
-  const start = performance.now()
-  for (let attempt = 0; attempt < 2000; attempt++) {
-    const response = await node.request({ url: '/v1/whoami', key })
-    if (response.status === 401) {
-      expect(response.body.error.code).toBe(code)
-      return performance.now() - start
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1))
-  }
-  throw new Error(`node never rejected the key with ${code}`)
-}

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { join } from 'node:path'
 
 export interface CliResult {
@@ -9,14 +9,18 @@ export interface CliResult {
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
-/** Runs `keymail <args>` as its own process, exactly as a user would (through tsx), with the given environment. */
+/** `keymail <args>` as its own process, exactly as a user runs it (through tsx), with only the given environment. */
+export function spawnKeymail(args: string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'silent', ...env },
+  })
+}
+
+/** Runs one CLI command to completion, feeding `stdin` to it. */
 export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'silent', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
+    const child = spawnKeymail(args, env)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => {

@@ -1,7 +1,5 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
-import { join } from 'node:path'
-
-const ROOT = join(import.meta.dirname, '..', '..')
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { spawnKeymail } from './cli.ts'
 
 export interface ServerProcess {
   url: string
@@ -13,10 +11,7 @@ export interface ServerProcess {
 
 /** Starts `keymail serve` as a real child process on a free loopback port and waits until it listens. */
 export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', LOG_LEVEL: 'info', ...env },
-  })
+  const child = spawnKeymail(['serve'], { PORT: '0', LOG_LEVEL: 'info', ...env })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (chunk) => {
