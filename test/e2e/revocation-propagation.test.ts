@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../helpers/test-app.ts'
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts'
@@ -48,3 +49,56 @@ describe('revocation reaches every node (two app instances on one PostgreSQL)', 
     console.log(`client deactivation propagation A -> B on PostgreSQL: ${elapsed.toFixed(1)} ms`)
   })
 })
+
+/**
+ * A node whose LISTEN connection is cut cannot trust its cache: it drops it, reads the database until it has
+ * reconnected, and then hears notifications again.
+ */
+describe('a node that loses its LISTEN connection', () => {
+  let database: TestDatabase
+  let nodeA: TestApp
+  let nodeB: TestApp
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres')
+    nodeA = await buildTestApp('postgres', { testDatabase: database })
+    nodeB = await buildTestApp('postgres', { testDatabase: database })
+  })
+  afterAll(async () => {
+    await nodeA.close()
+    await nodeB.close()
+    await database.drop()
+  })
+
+  it('still rejects a key revoked while it was disconnected, and hears revocations again after reconnecting', async () => {
+    const missed = await nodeA.issueKey({ name: 'revoked while B was deaf' })
+    const later = await nodeA.issueKey({ name: 'revoked after B reconnected' })
+    expect((await nodeB.request({ url: '/v1/whoami', key: missed.raw })).status).toBe(200)
+    expect((await nodeB.request({ url: '/v1/whoami', key: later.raw })).status).toBe(200)
+
+    // Cut every LISTEN connection (node A's too; both reconnect), then revoke before B can be back.
+    await sql`select pg_terminate_backend(pid) from pg_stat_activity where query ilike 'listen%' and pid <> pg_backend_pid()`.execute(
+      nodeA.database.db,
+    )
+    await nodeA.request({ method: 'DELETE', url: `/v1/api-keys/${missed.id}` })
+    expect((await nodeB.request({ url: '/v1/whoami', key: missed.raw })).body.error?.code).toBe('revoked_api_key')
+
+    // Once the listener is back (it reconnects within a few hundred ms), notifications flow again.
+    await waitForListeners(nodeA, 2)
+    expect((await nodeB.request({ url: '/v1/whoami', key: later.raw })).status).toBe(200)
+    await nodeA.request({ method: 'DELETE', url: `/v1/api-keys/${later.id}` })
+    const elapsed = await waitUntilRejected(nodeB, later.raw, 'revoked_api_key')
+    console.log(`after reconnecting, revocation propagation A -> B: ${elapsed.toFixed(1)} ms`)
+  })
+})
+
+async function waitForListeners(t: TestApp, count: number): Promise<void> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const result = await sql<{
+      n: string
+    }>`select count(*) as n from pg_stat_activity where query ilike 'listen%'`.execute(t.database.db)
+    if (Number(result.rows[0]?.n) >= count) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error('the listeners did not come back')
+}
