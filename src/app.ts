@@ -13,6 +13,7 @@ import { registerApiDocs } from './docs/openapi.ts'
 import { handleError } from './errors.ts'
 import { healthRoutes } from './http/health.routes.ts'
 import { requestIdFor } from './http/request-id.ts'
+import { registerRequestLogging } from './http/request-logging.ts'
 import { collectRouteTable } from './http/route-table.ts'
 import { startInvalidationListener } from './keys/invalidation/invalidation-listener.ts'
 import { keysRoutes } from './keys/keys.routes.ts'
@@ -47,18 +48,25 @@ export const REDACTED_LOG_PATHS = [
   '*.raw',
 ]
 
-/** Builds the whole HTTP app; never listens (server.ts does). The caller owns the database handle. */
-export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: deps.logger ?? { level: config.logLevel, redact: REDACTED_LOG_PATHS },
+/** Keymail's framework settings, shared with the benchmark's bare route so the two compare like for like. */
+export function fastifyOptions(config: Config, logger?: FastifyServerOptions['logger']): FastifyServerOptions {
+  return {
+    logger: logger ?? { level: config.logLevel, redact: REDACTED_LOG_PATHS },
     genReqId: requestIdFor,
     requestIdHeader: false,
+    disableRequestLogging: true,
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-  })
+  }
+}
+
+/** Builds the whole HTTP app; never listens (server.ts does). The caller owns the database handle. */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify(fastifyOptions(config, deps.logger))
   const services = createServices(config, deps, (error) => app.log.error({ err: error }, 'usage flush failed'))
   collectRouteTable(app)
+  registerRequestLogging(app)
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
   app.setErrorHandler(handleError)
   // JSON in and out: any other body type is 415, not a string handed to a schema.

@@ -8,6 +8,10 @@ export async function insertAuditEvent(db: Db, row: Insertable<AuditEventsTable>
   await db.insertInto('audit_events').values(row).execute()
 }
 
+export async function insertAuditEvents(db: Db, rows: Insertable<AuditEventsTable>[]): Promise<void> {
+  if (rows.length > 0) await db.insertInto('audit_events').values(rows).execute()
+}
+
 export interface AuditFilter {
   organizationId: string
   action?: string

@@ -1,11 +1,29 @@
 import type { Db } from '../db/database.ts'
 import { newId } from '../db/ids.ts'
-import { type AuditEventRow, type AuditFilter, insertAuditEvent, listAuditEvents } from './audit.repository.ts'
+import {
+  type AuditEventRow,
+  type AuditFilter,
+  insertAuditEvent,
+  insertAuditEvents,
+  listAuditEvents,
+} from './audit.repository.ts'
 import type { AuditEvent, AuditEventInput } from './audit.ts'
 
 /** Called inside the transaction of the change it records, so the change and its audit event commit together. */
 export async function recordAuditEvent(trx: Db, event: AuditEventInput, now: Date): Promise<void> {
-  await insertAuditEvent(trx, {
+  await insertAuditEvent(trx, auditRow(event, now))
+}
+
+/** The same for many events at once (bulk key creation). */
+export async function recordAuditEvents(trx: Db, events: AuditEventInput[], now: Date): Promise<void> {
+  await insertAuditEvents(
+    trx,
+    events.map((event) => auditRow(event, now)),
+  )
+}
+
+function auditRow(event: AuditEventInput, now: Date) {
+  return {
     id: newId('evt', now.getTime()),
     organization_id: event.organizationId,
     action: event.action,
@@ -17,7 +35,7 @@ export async function recordAuditEvent(trx: Db, event: AuditEventInput, now: Dat
     request_id: event.actor.requestId,
     details: JSON.stringify(event.details ?? {}),
     created_at: now.toISOString(),
-  })
+  }
 }
 
 export async function findAuditEvents(

@@ -1,21 +1,7 @@
 import type { FastifyInstance } from 'fastify'
-import { Type } from 'typebox'
 import type { Services } from '../app.ts'
-import { ERROR_RESPONSES } from '../http/error-schema.ts'
 import { presentApiKey } from '../keys/api-key.ts'
-import { ApiKeyObject } from '../keys/keys.schemas.ts'
-
-const WhoamiObject = Type.Object({
-  object: Type.Literal('whoami'),
-  organization: Type.Object({
-    id: Type.String(),
-    slug: Type.String(),
-    name: Type.String(),
-    parent_id: Type.Union([Type.String(), Type.Null()]),
-  }),
-  client: Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String(), active: Type.Boolean() }),
-  api_key: ApiKeyObject,
-})
+import { whoamiResponses } from './whoami.schemas.ts'
 
 /** `GET /v1/whoami`: which organization, client and key a credential stands for. Any valid key may ask. */
 export async function whoamiRoutes(app: FastifyInstance, services: Services): Promise<void> {
@@ -26,7 +12,7 @@ export async function whoamiRoutes(app: FastifyInstance, services: Services): Pr
       schema: {
         tags: ['Identity'],
         summary: 'Identify the calling API key',
-        response: { 200: WhoamiObject, ...ERROR_RESPONSES },
+        response: whoamiResponses,
       },
     },
     async (request) => {

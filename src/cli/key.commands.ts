@@ -12,6 +12,7 @@ interface CreateOptions {
   scopes?: string
   mode?: string
   expiresAt?: string
+  count?: string
   json?: boolean
 }
 
@@ -26,6 +27,10 @@ export function registerKeyCommands(program: Command): void {
     .option('--scopes <list>', 'comma-separated scopes, e.g. emails:send,emails:read')
     .option('--mode <mode>', 'live (default) or test')
     .option('--expires-at <iso>', 'expiry, ISO 8601')
+    .option(
+      '--count <n>',
+      'create n keys named <name>-1 ... <name>-n; prints one key per line (JSON lines with --json)',
+    )
     .option('--json', 'print JSON (the api_key fields and "key")')
     .action((options: CreateOptions) =>
       withCli(async ({ core, caller }) => {
@@ -35,6 +40,16 @@ export function registerKeyCommands(program: Command): void {
           ...scopeOptions(options),
           mode: modeOption(options.mode),
           expires_at: options.expiresAt,
+        }
+        if (options.count !== undefined) {
+          const target = { id: client.id, organizationId: client.organization_id }
+          const count = countOption(options.count)
+          const created = await core.keys.createMany(target, input, count, caller, (keys) => {
+            const lines = keys.map((k) => (options.json ? JSON.stringify(k) : k.key))
+            process.stdout.write(`${lines.join('\n')}\n`)
+          })
+          process.stderr.write(`created ${created} keys for ${client.slug}; store them now, they are not shown again\n`)
+          return
         }
         const issued = await core.keys.create({ id: client.id, organizationId: client.organization_id }, input, caller)
         const resource = { ...presentApiKey(issued.key, client.slug, new Date()), key: issued.raw }
@@ -104,6 +119,13 @@ function scopeOptions(options: CreateOptions): { scope?: ScopePreset; scopes?: S
   const unknown = scopes.find((scope) => !isScope(scope))
   if (unknown || scopes.length === 0) throw new UsageError(`unknown scope "${unknown ?? ''}"`)
   return { scopes: scopes as Scope[] }
+}
+
+function countOption(value: string): number {
+  const count = Number(value)
+  if (!/^\d+$/.test(value) || count < 1 || count > 10_000_000)
+    throw new UsageError('--count must be an integer from 1 to 10000000')
+  return count
 }
 
 function modeOption(mode: string | undefined): KeyMode | undefined {

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import type { DatabaseTarget } from '../config.ts'
 import type { Database, Db, Dialect } from './database.ts'
+import { withStatementCache } from './statement-cache.ts'
 
 export interface DatabaseHandle {
   readonly db: Db
@@ -26,7 +27,7 @@ function connectSqlite(path: string): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('foreign_keys = ON')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
   return { db, dialect: 'sqlite', postgresUrl: null, close: () => db.destroy() }
 }
 

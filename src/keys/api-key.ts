@@ -32,7 +32,12 @@ export interface ApiKey {
 
 export type ApiKeyStatus = 'active' | 'expired' | 'revoked'
 
-export function apiKeyFromRow(row: Selectable<ApiKeysTable>, keyPrefix: string): ApiKey {
+/** `parseJson` lets the verifier share equal values (scope lists, restrictions) among its cache entries. */
+export function apiKeyFromRow(
+  row: Selectable<ApiKeysTable>,
+  keyPrefix: string,
+  parseJson: (text: string) => unknown = JSON.parse,
+): ApiKey {
   return {
     id: row.id,
     organizationId: row.organization_id,
@@ -43,12 +48,12 @@ export function apiKeyFromRow(row: Selectable<ApiKeysTable>, keyPrefix: string):
     last4: row.last4,
     mode: row.mode as KeyMode,
     name: row.name,
-    scopes: JSON.parse(row.scopes) as Scope[],
-    restrictions: JSON.parse(row.restrictions) as Restrictions,
-    permissions: JSON.parse(row.permissions) as Permissions,
+    scopes: parseJson(row.scopes) as Scope[],
+    restrictions: parseJson(row.restrictions) as Restrictions,
+    permissions: parseJson(row.permissions) as Permissions,
     optInTemplateId: row.opt_in_template_id,
-    rateLimit: row.rate_limit === null ? null : (JSON.parse(row.rate_limit) as RateLimit),
-    metadata: JSON.parse(row.metadata) as Record<string, string>,
+    rateLimit: row.rate_limit === null ? null : (parseJson(row.rate_limit) as RateLimit),
+    metadata: parseJson(row.metadata) as Record<string, string>,
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,

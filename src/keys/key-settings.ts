@@ -1,4 +1,5 @@
 import { expandPreset, normalizeScopes, type Scope, type ScopePreset } from '../auth/scopes.ts'
+import { newId } from '../db/ids.ts'
 import { ApiError, type FieldErrors } from '../errors.ts'
 import { type ApiKey, keyPowers } from './api-key.ts'
 import {
@@ -10,7 +11,7 @@ import {
   type Restrictions,
   UNRESTRICTED,
 } from './key-powers.ts'
-import type { KeyMode } from './keys.ts'
+import { generateKey, type KeyMode } from './keys.ts'
 
 /** What a caller may ask for when creating a key (HTTP body, CLI flags, admin form), already schema-checked. */
 export interface CreateKeyInput {
@@ -145,4 +146,34 @@ export function changedFields(before: KeySettings, after: KeySettings): string[]
   const old = settingsToColumns(before)
   const next = settingsToColumns(after)
   return (Object.keys(next) as Array<keyof typeof next>).filter((name) => old[name] !== next[name])
+}
+
+/** A new `api_keys` row for `settings`, with a fresh key (or the fixed demo parts); the raw key is returned once. */
+export function newKeyRow(
+  keyPrefix: string,
+  client: { id: string; organizationId: string },
+  settings: KeySettings,
+  now: Date,
+  options: { rotatedFromId?: string; fixed?: { publicId: string; secret: string } } = {},
+) {
+  const generated = generateKey(keyPrefix, settings.mode, options.fixed)
+  const at = now.toISOString()
+  const row = {
+    id: newId('key', now.getTime()),
+    organization_id: client.organizationId,
+    client_id: client.id,
+    public_id: generated.publicId,
+    key_hash: generated.hash,
+    last4: generated.last4,
+    mode: settings.mode,
+    ...settingsToColumns(settings),
+    last_used_at: null,
+    last_used_ip: null,
+    revoked_at: null,
+    rotated_from_id: options.rotatedFromId ?? null,
+    replaced_by_id: null,
+    created_at: at,
+    updated_at: at,
+  }
+  return { row, raw: generated.raw }
 }

@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Insertable, Selectable, Updateable } from 'kysely'
+import { CompiledQuery, type ExpressionBuilder, type Insertable, type Selectable, type Updateable } from 'kysely'
 import type { Database, Db } from '../db/database.ts'
 import { isPostgres } from '../db/dialect.ts'
 import type { ApiKeyStatus } from './api-key.ts'
@@ -17,7 +17,23 @@ export interface KeyAuthRow extends ApiKeyRow {
   organization_active: number
 }
 
+/**
+ * The verifier's one query, compiled once per database (query building costs more than running this point look-up);
+ * only the public id changes between calls.
+ */
+const compiledAuthQueries = new WeakMap<Db, string>()
+
 export async function findKeyAuthRow(db: Db, publicId: string): Promise<KeyAuthRow | undefined> {
+  let sqlText = compiledAuthQueries.get(db)
+  if (sqlText === undefined) {
+    sqlText = keyAuthQuery(db, publicId).compile().sql
+    compiledAuthQueries.set(db, sqlText)
+  }
+  const result = await db.executeQuery<KeyAuthRow>(CompiledQuery.raw(sqlText, [publicId]))
+  return result.rows[0]
+}
+
+function keyAuthQuery(db: Db, publicId: string) {
   return db
     .selectFrom('api_keys')
     .innerJoin('clients', 'clients.id', 'api_keys.client_id')
@@ -33,11 +49,15 @@ export async function findKeyAuthRow(db: Db, publicId: string): Promise<KeyAuthR
       'organizations.active as organization_active',
     ])
     .where('api_keys.public_id', '=', publicId)
-    .executeTakeFirst()
 }
 
 export async function insertKey(db: Db, row: Insertable<ApiKeysTable>): Promise<void> {
   await db.insertInto('api_keys').values(row).execute()
+}
+
+/** Many rows per statement (bulk creation); callers keep batches small enough for the engines' parameter limits. */
+export async function insertKeys(db: Db, rows: Insertable<ApiKeysTable>[]): Promise<void> {
+  if (rows.length > 0) await db.insertInto('api_keys').values(rows).execute()
 }
 
 export async function findKeyInClients(

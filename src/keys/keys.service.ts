@@ -3,9 +3,9 @@ import type { Actor, AuditAction } from '../audit/audit.ts'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/database.ts'
 import { isUniqueViolation } from '../db/db-errors.ts'
-import { newId } from '../db/ids.ts'
 import { ApiError } from '../errors.ts'
 import { type ApiKey, type ApiKeyStatus, apiKeyFromRow, keyPowers, keyStatus } from './api-key.ts'
+import { type BulkIssuedKey, createKeysInBulk } from './bulk-keys.ts'
 import type { InvalidationHandler } from './invalidation/invalidation.ts'
 import { publishInvalidation } from './invalidation/invalidations.repository.ts'
 import { findEscalations, type KeyPowers } from './key-powers.ts'
@@ -13,6 +13,7 @@ import {
   type CreateKeyInput,
   changedFields,
   type KeySettings,
+  newKeyRow,
   resolveCreateSettings,
   resolveUpdatedSettings,
   settingsOf,
@@ -21,7 +22,6 @@ import {
   type UpdateKeyInput,
 } from './key-settings.ts'
 import * as repo from './keys.repository.ts'
-import { generateKey } from './keys.ts'
 
 /**
  * Who is changing keys: an API key (bounded by its own powers), or the CLI / a staff user (`powers: null`).
@@ -61,6 +61,17 @@ export class KeysService {
     const settings = resolveCreateSettings(input, now, caller.powers?.mode)
     if (caller.powers) assertWithin(caller.powers, settingsPowers(settings))
     return this.insert(client, settings, caller.actor, now, { action: 'api_key.created', fixed })
+  }
+
+  /** Many keys with the same settings, committed in batches (see bulk-keys.ts). */
+  createMany(
+    client: { id: string; organizationId: string },
+    input: CreateKeyInput,
+    count: number,
+    caller: Caller,
+    onCommitted: (keys: BulkIssuedKey[]) => void,
+  ): Promise<number> {
+    return createKeysInBulk(this.deps, client, input, count, caller, onCommitted)
   }
 
   async list(clientIds: readonly string[], status: ApiKeyStatus | 'all', page: { limit: number; offset: number }) {
@@ -172,25 +183,11 @@ export class KeysService {
       fixed?: { publicId: string; secret: string }
     },
   ): Promise<IssuedKey> {
-    const generated = generateKey(this.deps.keyPrefix, settings.mode, options.fixed)
+    const { row, raw } = newKeyRow(this.deps.keyPrefix, client, settings, now, {
+      rotatedFromId: options.rotatedFrom?.id,
+      fixed: options.fixed,
+    })
     const at = now.toISOString()
-    const row = {
-      id: newId('key', now.getTime()),
-      organization_id: client.organizationId,
-      client_id: client.id,
-      public_id: generated.publicId,
-      key_hash: generated.hash,
-      last4: generated.last4,
-      mode: settings.mode,
-      ...settingsToColumns(settings),
-      last_used_at: null,
-      last_used_ip: null,
-      revoked_at: null,
-      rotated_from_id: options.rotatedFrom?.id ?? null,
-      replaced_by_id: null,
-      created_at: at,
-      updated_at: at,
-    }
     await this.write(
       async (trx) => {
         await repo.lockClientForKeyChanges(trx, client.id)
@@ -214,7 +211,7 @@ export class KeysService {
       client.id,
       settings.name,
     )
-    return { key: apiKeyFromRow(row, this.deps.keyPrefix), raw: generated.raw }
+    return { key: apiKeyFromRow(row, this.deps.keyPrefix), raw }
   }
 
   private async revokeIn(

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 
 /**
@@ -58,14 +58,16 @@ export function checksum(body: string): string {
 }
 
 export function hashKey(raw: string): string {
-  return createHash('sha256').update(raw).digest('hex')
+  return hash('sha256', raw, 'hex')
 }
 
-/** Constant-time comparison of a presented key's hash with the stored one. */
-export function hashMatches(raw: string, storedHash: string): boolean {
-  const presented = Buffer.from(hashKey(raw), 'hex')
-  const stored = Buffer.from(storedHash, 'hex')
-  return presented.length === stored.length && timingSafeEqual(presented, stored)
+/**
+ * Constant-time comparison of a presented key's hash with the stored one (given as bytes, so the verifier's cache
+ * converts it once, not per request). `crypto.hash` is the one-shot digest: no Hash object per request.
+ */
+export function hashMatches(raw: string, storedHash: Buffer): boolean {
+  const presented = hash('sha256', raw, 'buffer')
+  return presented.length === storedHash.length && timingSafeEqual(presented, storedHash)
 }
 
 /**

@@ -3,6 +3,7 @@ import { buildAllowlist } from '../auth/ip-allowlist.ts'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/database.ts'
 import { apiKeyFromRow, keyStatus } from './api-key.ts'
+import { Interner } from './interner.ts'
 import type { InvalidationTarget } from './invalidation/invalidation.ts'
 import { findKeyAuthRow, type KeyAuthRow } from './keys.repository.ts'
 import { hashMatches, parseKey } from './keys.ts'
@@ -22,16 +23,23 @@ export type VerifyResult = { ok: true; auth: AuthContext } | { ok: false; code: 
 
 interface CacheEntry {
   auth: AuthContext
-  clientActive: boolean
   organizationActive: boolean
+  keyHash: Buffer
   ipAllowed: ((ip: string) => boolean) | null
   cachedAt: number
 }
 
 const TTL_MS = 60_000
+const UNKNOWN_CAPACITY = 10_000
 
 export class KeyVerifier {
   private readonly cache = new Map<string, CacheEntry>()
+  private readonly shared = new Interner<unknown>()
+  /**
+   * Public ids that matched no key, so guessed keys with a valid checksum cost no more than valid ones. Safe: public
+   * ids are 71 random bits, so a key created later never has one that was probed before.
+   */
+  private readonly unknown = new Map<string, number>()
   private coherent = true
   /** Bumped by every invalidation, so a row read before one is never cached after it. */
   private generation = 0
@@ -45,8 +53,9 @@ export class KeyVerifier {
   async verify(raw: string, ip: string): Promise<VerifyResult> {
     const parsed = parseKey(raw, this.options.keyPrefix)
     if (!parsed) return { ok: false, code: 'invalid_api_key' }
+    if (this.knownUnknown(parsed.publicId)) return { ok: false, code: 'invalid_api_key' }
     const entry = this.cached(parsed.publicId) ?? (await this.load(parsed.publicId))
-    if (!entry || !hashMatches(raw, entry.auth.key.keyHash)) {
+    if (!entry || !hashMatches(raw, entry.keyHash)) {
       return { ok: false, code: 'invalid_api_key' }
     }
     const failure = this.check(entry, ip)
@@ -57,6 +66,7 @@ export class KeyVerifier {
     this.generation++
     if (target === 'all') {
       this.cache.clear()
+      this.unknown.clear()
       return
     }
     if (target.type === 'key') {
@@ -79,7 +89,7 @@ export class KeyVerifier {
     const status = keyStatus(entry.auth.key, this.clock.now())
     if (status === 'revoked') return 'revoked_api_key'
     if (status === 'expired') return 'expired_api_key'
-    if (!entry.clientActive || !entry.organizationActive) return 'inactive_client'
+    if (!entry.auth.client.active || !entry.organizationActive) return 'inactive_client'
     if (entry.ipAllowed && !entry.ipAllowed(ip)) return 'ip_not_allowed'
     return null
   }
@@ -97,35 +107,63 @@ export class KeyVerifier {
     return entry
   }
 
+  private knownUnknown(publicId: string): boolean {
+    const since = this.unknown.get(publicId)
+    if (since === undefined) return false
+    if (this.clock.monotonic() - since <= TTL_MS) return true
+    this.unknown.delete(publicId)
+    return false
+  }
+
+  private rememberUnknown(publicId: string): void {
+    if (this.options.cacheSize === 0) return
+    if (this.unknown.size >= UNKNOWN_CAPACITY) this.unknown.delete(this.unknown.keys().next().value as string)
+    this.unknown.set(publicId, this.clock.monotonic())
+  }
+
+  /**
+   * Equal parts (the same client, organization, scope list) are shared among entries, so 100,000 cached keys stay
+   * within tens of megabytes.
+   */
+  private toEntry(row: KeyAuthRow): CacheEntry {
+    const json = (text: string) => this.shared.get(text, () => JSON.parse(text))
+    const key = apiKeyFromRow(row, this.options.keyPrefix, json)
+    const organization = this.shared.get(
+      `org\0${row.organization_id}\0${row.organization_slug}\0${row.organization_name}\0${row.organization_parent_id}`,
+      () => ({
+        id: row.organization_id,
+        slug: row.organization_slug,
+        name: row.organization_name,
+        parentId: row.organization_parent_id,
+      }),
+    ) as AuthContext['organization']
+    const client = this.shared.get(
+      `cli\0${row.client_id}\0${row.client_slug}\0${row.client_name}\0${row.client_active}`,
+      () => ({ id: row.client_id, slug: row.client_slug, name: row.client_name, active: row.client_active === 1 }),
+    ) as AuthContext['client']
+    key.organizationId = organization.id
+    key.clientId = client.id
+    return {
+      auth: { organization, client, key },
+      organizationActive: row.organization_active === 1,
+      keyHash: Buffer.from(row.key_hash, 'hex'),
+      ipAllowed: key.restrictions.ips === null ? null : buildAllowlist(key.restrictions.ips),
+      cachedAt: this.clock.monotonic(),
+    }
+  }
+
   private async load(publicId: string): Promise<CacheEntry | undefined> {
     const generation = this.generation
     const row = await findKeyAuthRow(this.db, publicId)
-    if (!row) return undefined
-    const entry = toEntry(row, this.options.keyPrefix, this.clock.monotonic())
+    if (!row) {
+      this.rememberUnknown(publicId)
+      return undefined
+    }
+    const entry = this.toEntry(row)
     if (this.coherent && this.options.cacheSize > 0 && generation === this.generation) {
       if (this.cache.size >= this.options.cacheSize) this.cache.delete(this.cache.keys().next().value as string)
       this.cache.set(publicId, entry)
     }
     return entry
-  }
-}
-
-function toEntry(row: KeyAuthRow, keyPrefix: string, cachedAt: number): CacheEntry {
-  const key = apiKeyFromRow(row, keyPrefix)
-  return {
-    auth: {
-      organization: {
-        id: row.organization_id,
-        slug: row.organization_slug,
-        name: row.organization_name,
-        parentId: row.organization_parent_id,
-      },
-      client: { id: row.client_id, slug: row.client_slug, name: row.client_name, active: row.client_active === 1 },
-      key,
-    },
-    clientActive: row.client_active === 1,
-    organizationActive: row.organization_active === 1,
-    ipAllowed: key.restrictions.ips === null ? null : buildAllowlist(key.restrictions.ips),
-    cachedAt,
   }
 }
