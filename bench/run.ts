@@ -10,6 +10,7 @@ import { generateKey } from '../src/keys/keys.ts'
 import { DATA_DIR, loadKeys, sample, sqliteWorkDir } from './lib/datasets.ts'
 import { drive, type LoadResult } from './lib/load.ts'
 import { startPeer } from './lib/peer.ts'
+import { postgresDataset } from './lib/postgres-dataset.ts'
 import { ROOT, type ServerUnderTest, startServer } from './lib/processes.ts'
 import { formatTable, machineFacts, type Row, summarize } from './lib/report.ts'
 import { targetLines } from './lib/targets.ts'
@@ -21,6 +22,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     seconds: { type: 'string' },
     connections: { type: 'string', default: '50' },
+    'no-pg': { type: 'boolean', default: false },
   },
 })
 const quick = args.quick === true
@@ -36,9 +38,10 @@ interface Scenario {
   description: string
   server: ServerUnderTest
   pickKey: (() => string) | null
+  /** Keys to use once each before measuring, as a running deployment's cache would hold them. */
+  warmKeys?: string[]
 }
 
-let workingSet: string[] = []
 const pick = (keys: readonly string[]) => () => keys[Math.floor(Math.random() * keys.length)] as string
 
 async function main(): Promise<void> {
@@ -52,8 +55,17 @@ async function main(): Promise<void> {
     `dataset: ${dataset.keys.length.toLocaleString('en-US')} keys (loaded in ${dataset.seconds.toFixed(1)} s)\n`,
   )
   const servers: ServerUnderTest[] = []
+  const stops: Array<() => Promise<void>> = []
   try {
     const scenarios = await startScenarios(dataset.url, dataset.keys, servers)
+    if (!args['no-pg']) {
+      const { dataset: onPostgres, postgres } = await postgresDataset(keyCount)
+      stops.push(postgres.stop)
+      process.stdout.write(
+        `PostgreSQL dataset: ${onPostgres.keys.length.toLocaleString('en-US')} keys (loaded in ${onPostgres.seconds.toFixed(1)} s)\n`,
+      )
+      scenarios.push(...(await startPostgresScenarios(onPostgres.url, onPostgres.keys, servers)))
+    }
     const rows: Row[] = scenarios.map((scenario) => ({
       name: scenario.name,
       description: scenario.description,
@@ -77,6 +89,7 @@ async function main(): Promise<void> {
     report(rows, dataset.seconds, (Date.now() - started) / 1000)
   } finally {
     await Promise.all(servers.map((server) => server.stop()))
+    for (const stop of stops) await stop()
   }
 }
 
@@ -91,8 +104,10 @@ async function startScenarios(url: string, keys: string[], servers: ServerUnderT
   }
   const bare = await start('bare', ['--import', 'tsx', 'bench/servers/bare.ts'], {})
   const warm = await start('keymail', keymail, {})
+  // Its own server: drawing from all keys churns the cache, which must not evict whoami's working set.
+  const wide = await start('keymail-wide', keymail, {})
   const cold = await start('keymail-cold', keymail, { KEYMAIL_KEY_CACHE_SIZE: '0' })
-  workingSet = sample(keys, WORKING_SET)
+  const workingSet = sample(keys, WORKING_SET)
   const scenarios: Scenario[] = [
     { name: 'bare', description: 'same Fastify settings and response, no authentication', server: bare, pickKey: null },
     {
@@ -100,11 +115,12 @@ async function startScenarios(url: string, keys: string[], servers: ServerUnderT
       description: `GET /v1/whoami, keys drawn from ${WORKING_SET.toLocaleString('en-US')} of the stored keys`,
       server: warm,
       pickKey: pick(workingSet),
+      warmKeys: workingSet,
     },
     {
       name: 'whoami-wide',
       description: 'keys drawn from all stored keys (default cache of 100,000)',
-      server: warm,
+      server: wide,
       pickKey: pick(keys),
     },
     {
@@ -136,11 +152,41 @@ async function startScenarios(url: string, keys: string[], servers: ServerUnderT
 }
 
 async function warmWorkingSet(scenarios: Scenario[]): Promise<void> {
-  const whoami = scenarios.find((scenario) => scenario.name === 'whoami')
-  if (!whoami) return
-  let next = 0
-  const inOrder = () => workingSet[next++ % workingSet.length] as string
-  await drive(whoami.server, { path: '/v1/whoami', amount: workingSet.length, connections, pickKey: inOrder })
+  for (const { server, warmKeys } of scenarios) {
+    if (!warmKeys) continue
+    let next = 0
+    const inOrder = () => warmKeys[next++ % warmKeys.length] as string
+    await drive(server, { path: '/v1/whoami', amount: warmKeys.length, connections, pickKey: inOrder })
+  }
+}
+
+async function startPostgresScenarios(url: string, keys: string[], servers: ServerUnderTest[]): Promise<Scenario[]> {
+  const keymail = ['--import', 'tsx', 'src/cli.ts', 'serve']
+  const env = { DATABASE_URL: url, KEYMAIL_DATA_DIR: DATA_DIR, LOG_LEVEL: 'info' }
+  const warm = await startServer('keymail-pg', keymail, env, join(DATA_DIR, 'keymail-pg.log'))
+  const cold = await startServer(
+    'keymail-pg-cold',
+    keymail,
+    { ...env, KEYMAIL_KEY_CACHE_SIZE: '0' },
+    join(DATA_DIR, 'keymail-pg-cold.log'),
+  )
+  servers.push(warm, cold)
+  const workingSet = sample(keys, WORKING_SET)
+  return [
+    {
+      name: 'whoami-pg',
+      description: 'GET /v1/whoami on PostgreSQL, working set as above',
+      server: warm,
+      pickKey: pick(workingSet),
+      warmKeys: workingSet,
+    },
+    {
+      name: 'whoami-cold-pg',
+      description: 'on PostgreSQL, keys drawn from all stored keys, cache disabled',
+      server: cold,
+      pickKey: pick(keys),
+    },
+  ]
 }
 
 function run(scenario: Scenario, runSeconds: number): Promise<LoadResult> {

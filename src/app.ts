@@ -16,8 +16,10 @@ import { requestIdFor } from './http/request-id.ts'
 import { registerRequestLogging } from './http/request-logging.ts'
 import { collectRouteTable } from './http/route-table.ts'
 import { startInvalidationListener } from './keys/invalidation/invalidation-listener.ts'
+import { keyAuthLookup } from './keys/keys.repository.ts'
 import { keysRoutes } from './keys/keys.routes.ts'
 import { KeyVerifier } from './keys/verifier.ts'
+import { registerMetrics } from './metrics/metrics.plugin.ts'
 import { clientsRoutes } from './tenancy/clients.routes.ts'
 import { subAccountsRoutes } from './tenancy/sub-accounts.routes.ts'
 import { UsageRecorder } from './usage/usage-recorder.ts'
@@ -79,9 +81,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   })
   await registerApiDocs(app, config, deps.demoKey ?? null)
   await app.register(healthRoutes, services)
+  const metrics = config.metricsToken
+    ? await registerMetrics(app, config.metricsToken, () => services.verifier.stats())
+    : null
+  const countAuthFailure = metrics ? (code: string) => metrics.countAuthFailure(code) : undefined
   await app.register(
     async (v1) => {
-      registerApiKeyAuth(v1, services.verifier, services.usage, new KeyRateLimiter(services.clock))
+      registerApiKeyAuth(v1, services.verifier, services.usage, new KeyRateLimiter(services.clock), countAuthFailure)
       // A POST without a body is an empty object, so "name: required" is reported instead of "body: invalid".
       v1.addHook('preValidation', async (request) => {
         if (request.body === undefined && request.method !== 'GET' && request.method !== 'DELETE') request.body = {}
@@ -99,7 +105,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 function createServices(config: Config, deps: AppDeps, onUsageError: (error: unknown) => void): Services {
   const { db } = deps.database
   const clock = deps.clock ?? systemClock
-  const verifier = new KeyVerifier(db, { keyPrefix: config.keyPrefix, cacheSize: config.keyCacheSize }, clock)
+  const verifier = new KeyVerifier(
+    keyAuthLookup(deps.database),
+    { keyPrefix: config.keyPrefix, cacheSize: config.keyCacheSize },
+    clock,
+  )
   const core = createCoreServices(config, db, clock, verifier.invalidate.bind(verifier))
   return { config, db, clock, verifier, ...core, usage: new UsageRecorder(db, clock, onUsageError) }
 }

@@ -27,6 +27,8 @@ export interface Config {
   readonly keyCacheSize: number
   readonly usageFlushMs: number
   readonly changePollMs: number
+  /** Bearer token for GET /metrics; null keeps the endpoint off. */
+  readonly metricsToken: string | null
 }
 
 export class ConfigError extends Error {}
@@ -51,6 +53,8 @@ export function loadConfig(env: Env = readEnvironment()): Config {
   if (!/^[a-z]{2,8}$/.test(keyPrefix)) fail('KEYMAIL_KEY_PREFIX', 'must be 2 to 8 lower-case letters')
   const secret = env.KEYMAIL_SECRET?.trim() || null
   if (secret !== null && secret.length < 32) fail('KEYMAIL_SECRET', 'must be at least 32 characters')
+  const metricsToken = env.KEYMAIL_METRICS_TOKEN?.trim() || null
+  if (metricsToken !== null && metricsToken.length < 16) fail('KEYMAIL_METRICS_TOKEN', 'must be at least 16 characters')
   const logLevel = text(env, 'LOG_LEVEL', 'info')
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel))
     fail('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`)
@@ -71,6 +75,7 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     keyCacheSize: integer(env, 'KEYMAIL_KEY_CACHE_SIZE', 100_000, 0, 10_000_000),
     usageFlushMs: integer(env, 'KEYMAIL_USAGE_FLUSH_MS', 5000, 10, 5000),
     changePollMs: integer(env, 'KEYMAIL_CHANGE_POLL_MS', 100, 5, 100),
+    metricsToken,
   })
 }
 

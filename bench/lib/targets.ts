@@ -9,6 +9,8 @@ export function targetLines(summaries: Summary[]): string[] {
   const cold = row('whoami-cold')
   const invalid = row('invalid')
   const peer = row('peer')
+  const keymailRows = summaries.filter((summary) => summary.name.startsWith('whoami'))
+  const rss = keymailRows.length ? Math.max(...keymailRows.map((summary) => summary.rssMb)) : null
   const percent = (value: number | null | undefined) => (value == null ? '-' : `${(value * 100).toFixed(0)}%`)
   return [
     check('whoami >= 90% of bare req/s', whoami?.vsBare == null ? null : whoami.vsBare >= 0.9, percent(whoami?.vsBare)),

@@ -29,6 +29,7 @@ export function registerApiKeyAuth(
   verifier: KeyVerifier,
   usage: UsageRecorder,
   rateLimiter: KeyRateLimiter,
+  onFailure: (code: string) => void = () => {},
 ): void {
   app.decorateRequest('auth', null as unknown as AuthContext)
   app.addHook('onRequest', async (request, reply) => {
@@ -37,14 +38,19 @@ export function registerApiKeyAuth(
     if (request.is404) return
     if (scope === undefined) throw new Error(`route ${request.routeOptions.url} declares no scope`)
     const credential = extractCredential(request.headers.authorization, request.headers['x-api-key'])
-    if (!credential.ok) throw new ApiError(credential.code)
+    if (!credential.ok) {
+      onFailure(credential.code)
+      throw new ApiError(credential.code)
+    }
     const result = await verifier.verify(credential.key, request.ip)
     if (!result.ok) {
       // The public id is safe to log; the secret never is.
       if (result.publicId) request.log.info({ key_public_id: result.publicId, reason: result.code }, 'api key refused')
+      onFailure(result.code)
       throw new ApiError(result.code)
     }
     if (!hasScope(result.auth.key.scopes, scope)) {
+      onFailure('insufficient_scope')
       throw new ApiError('insufficient_scope', `This API key lacks the ${scope} scope.`, { required_scope: scope })
     }
     request.auth = result.auth

@@ -12,6 +12,8 @@ export interface DatabaseHandle {
   readonly dialect: Dialect
   /** The PostgreSQL URL, for the LISTEN connection that cannot share the pool. */
   readonly postgresUrl: string | null
+  /** The better-sqlite3 connection under `db` (SQLite only), for the hot path's synchronous read; see keys.repository. */
+  readonly sqlite: SQLite.Database | null
   close(): Promise<void>
 }
 
@@ -28,7 +30,7 @@ function connectSqlite(path: string): DatabaseHandle {
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('foreign_keys = ON')
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
-  return { db, dialect: 'sqlite', postgresUrl: null, close: () => db.destroy() }
+  return { db, dialect: 'sqlite', postgresUrl: null, sqlite, close: () => db.destroy() }
 }
 
 function connectPostgres(url: string): DatabaseHandle {
@@ -36,5 +38,5 @@ function connectPostgres(url: string): DatabaseHandle {
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => {})
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-  return { db, dialect: 'postgres', postgresUrl: url, close: () => db.destroy() }
+  return { db, dialect: 'postgres', postgresUrl: url, sqlite: null, close: () => db.destroy() }
 }

@@ -1,4 +1,5 @@
 import { CompiledQuery, type ExpressionBuilder, type Insertable, type Selectable, type Updateable } from 'kysely'
+import type { DatabaseHandle } from '../db/connect.ts'
 import type { Database, Db } from '../db/database.ts'
 import { isPostgres } from '../db/dialect.ts'
 import type { ApiKeyStatus } from './api-key.ts'
@@ -17,20 +18,21 @@ export interface KeyAuthRow extends ApiKeyRow {
   organization_active: number
 }
 
-/**
- * The verifier's one query, compiled once per database (query building costs more than running this point look-up);
- * only the public id changes between calls.
- */
-const compiledAuthQueries = new WeakMap<Db, string>()
+export type KeyAuthLookup = (publicId: string) => Promise<KeyAuthRow | undefined>
 
-export async function findKeyAuthRow(db: Db, publicId: string): Promise<KeyAuthRow | undefined> {
-  let sqlText = compiledAuthQueries.get(db)
-  if (sqlText === undefined) {
-    sqlText = keyAuthQuery(db, publicId).compile().sql
-    compiledAuthQueries.set(db, sqlText)
-  }
-  const result = await db.executeQuery<KeyAuthRow>(CompiledQuery.raw(sqlText, [publicId]))
-  return result.rows[0]
+/**
+ * The verifier's one query, built once (building a query costs more than running this point look-up). On SQLite it
+ * runs as a prepared better-sqlite3 statement, synchronously, unless a Kysely transaction is open on the connection:
+ * then it goes through Kysely, which waits for the transaction, so it never reads uncommitted changes.
+ */
+export function keyAuthLookup(database: DatabaseHandle): KeyAuthLookup {
+  const { db, sqlite } = database
+  const sqlText = keyAuthQuery(db, '').compile().sql
+  const throughKysely: KeyAuthLookup = async (publicId) =>
+    (await db.executeQuery<KeyAuthRow>(CompiledQuery.raw(sqlText, [publicId]))).rows[0]
+  if (!sqlite) return throughKysely
+  const statement = sqlite.prepare<[string], KeyAuthRow>(sqlText)
+  return async (publicId) => (sqlite.inTransaction ? throughKysely(publicId) : statement.get(publicId))
 }
 
 function keyAuthQuery(db: Db, publicId: string) {

@@ -2,10 +2,11 @@ import type { AuthContext } from '../auth/auth-context.ts'
 import { buildAllowlist } from '../auth/ip-allowlist.ts'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/database.ts'
+import type { CacheStats } from '../metrics/metrics.ts'
 import { apiKeyFromRow, keyStatus } from './api-key.ts'
 import { Interner } from './interner.ts'
 import type { InvalidationTarget } from './invalidation/invalidation.ts'
-import { findKeyAuthRow, type KeyAuthRow } from './keys.repository.ts'
+import type { KeyAuthLookup, KeyAuthRow } from './keys.repository.ts'
 import { hashMatches, parseKey } from './keys.ts'
 
 /**
@@ -41,11 +42,13 @@ export class KeyVerifier {
    */
   private readonly unknown = new Map<string, number>()
   private coherent = true
+  private hits = 0
+  private misses = 0
   /** Bumped by every invalidation, so a row read before one is never cached after it. */
   private generation = 0
 
   constructor(
-    private readonly db: Db,
+    private readonly lookup: KeyAuthLookup,
     private readonly options: { keyPrefix: string; cacheSize: number },
     private readonly clock: Clock,
   ) {}
@@ -60,6 +63,10 @@ export class KeyVerifier {
     }
     const failure = this.check(entry, ip)
     return failure ? { ok: false, code: failure, publicId: parsed.publicId } : { ok: true, auth: entry.auth }
+  }
+
+  stats(): CacheStats {
+    return { hits: this.hits, misses: this.misses, size: this.cache.size }
   }
 
   invalidate(target: InvalidationTarget | 'all'): void {
@@ -96,11 +103,15 @@ export class KeyVerifier {
 
   private cached(publicId: string): CacheEntry | undefined {
     const entry = this.cache.get(publicId)
-    if (!entry) return undefined
+    if (!entry) {
+      this.misses++
+      return undefined
+    }
     if (this.clock.monotonic() - entry.cachedAt > TTL_MS) {
       this.cache.delete(publicId)
       return undefined
     }
+    this.hits++
     // Re-insert to keep Map order = least recently used first.
     this.cache.delete(publicId)
     this.cache.set(publicId, entry)
@@ -154,7 +165,7 @@ export class KeyVerifier {
 
   private async load(publicId: string): Promise<CacheEntry | undefined> {
     const generation = this.generation
-    const row = await findKeyAuthRow(this.db, publicId)
+    const row = await this.lookup(publicId)
     if (!row) {
       this.rememberUnknown(publicId)
       return undefined
