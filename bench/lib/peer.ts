@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { DATA_DIR } from './datasets.ts'
@@ -5,9 +6,19 @@ import { ROOT, runToCompletion, type ServerUnderTest, startServer } from './proc
 
 const PEER_DIR = join(ROOT, 'bench', 'peer')
 
+/** The peer is a dependency of the bench only: installed into bench/peer on first use, from its lockfile. */
+function installPeer(): Promise<void> {
+  process.stdout.write('installing the better-auth peer into bench/peer (first run only)\n')
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['ci', '--no-audit', '--no-fund'], { cwd: PEER_DIR, stdio: 'ignore' })
+    child.on('exit', () => resolve())
+    child.on('error', () => resolve())
+  })
+}
+
 /**
  * better-auth's API-key plugin over SQLite with `count` keys (seeded once per count and kept under bench/.data).
- * Returns null when bench/peer has not been installed (`cd bench/peer && npm install`).
+ * Returns null when bench/peer could not be installed.
  */
 export async function startPeer(
   count: number,

@@ -30,7 +30,8 @@ interface CacheEntry {
   cachedAt: number
 }
 
-const TTL_MS = 60_000
+/** A safety net behind invalidations, not the way changes arrive: long enough that busy keys are not reloaded. */
+const TTL_MS = 300_000
 const UNKNOWN_CAPACITY = 10_000
 
 export class KeyVerifier {

@@ -51,6 +51,27 @@ describe.each(DIALECTS)('usage recording on %s', (dialect) => {
     expect((await keyRow(keys[0]?.id as string)).last_used_ip).toBe('10.0.0.3')
   })
 
+  it('keeps last_used_at to the minute: a key in constant use is written once a minute, a new IP at once', async () => {
+    const { id } = await t.issueKey({ name: 'busy' })
+    const recorder = new UsageRecorder(t.database.db, t.clock, () => {})
+    recorder.record(id, '10.0.0.1')
+    await recorder.flush()
+    const first = (await keyRow(id)).last_used_at
+    t.clock.advance(10_000)
+    recorder.record(id, '10.0.0.1')
+    await recorder.flush()
+    expect((await keyRow(id)).last_used_at).toBe(first)
+    recorder.record(id, '10.0.0.7')
+    await recorder.flush()
+    expect(await keyRow(id)).toEqual({ last_used_at: t.clock.now().toISOString(), last_used_ip: '10.0.0.7' })
+    t.clock.advance(61_000)
+    recorder.record(id, '10.0.0.7')
+    await recorder.flush()
+    expect((await keyRow(id)).last_used_at).toBe(t.clock.now().toISOString())
+    const counts = (await daily(id)).map((row) => Number(row.requests))
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(4)
+  })
+
   it('never moves last_used_at backwards (a slower node flushing older usage later)', async () => {
     const { id } = await t.issueKey({ name: 'monotonic' })
     const newer = new UsageRecorder(t.database.db, t.clock, () => {})

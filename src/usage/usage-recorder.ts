@@ -1,36 +1,25 @@
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/database.ts'
-import { applyUsageBatch, type KeyUsage } from './usage.repository.ts'
+import { addDailyCounts, type DailyCount, type LastUse, updateLastUsed } from './usage.repository.ts'
 
 const DAY_MS = 86_400_000
-
-/** Usage collected in memory: epoch milliseconds and day numbers, formatted only when written. */
-interface PendingUsage {
-  keyId: string
-  lastUsedAt: number
-  lastUsedIp: string
-  requestsByDay: Map<number, number>
-}
-
-function toKeyUsage(usage: PendingUsage): KeyUsage {
-  const requestsByDay = new Map<string, number>()
-  for (const [day, requests] of usage.requestsByDay)
-    requestsByDay.set(new Date(day * DAY_MS).toISOString().slice(0, 10), requests)
-  return {
-    keyId: usage.keyId,
-    lastUsedAt: new Date(usage.lastUsedAt).toISOString(),
-    lastUsedIp: usage.lastUsedIp,
-    requestsByDay,
-  }
-}
+/** last_used_at is kept to the minute: a key used all the time is written once a minute, not at every flush. */
+export const LAST_USED_PRECISION_MS = 60_000
+/** Per-day counts feed a daily chart; writing them once a minute is plenty. */
+const COUNTS_EVERY_MS = 60_000
+/** Bound on the memory of what was last written per key (past it, keys are simply written again). */
+const WRITTEN_CAPACITY = 200_000
 
 /**
- * Collects `last_used_at` and per-day request counts in memory and writes them in one batch every few seconds and
- * on shutdown, so authenticating a request never costs a database write.
+ * Collects `last_used_at`/`last_used_ip` and per-day request counts in memory so authenticating a request never
+ * costs a database write. Last use is flushed every few seconds (`start(intervalMs)`), skipping keys whose stored
+ * value is already within a minute and from the same IP; counts are flushed every minute. Both on `stop()`.
  */
 export class UsageRecorder {
-  private pending = new Map<string, PendingUsage>()
-  private timer: NodeJS.Timeout | null = null
+  private lastUse = new Map<string, { at: number; ip: string }>()
+  private counts = new Map<string, DailyCount>()
+  private readonly written = new Map<string, { at: number; ip: string }>()
+  private timers: NodeJS.Timeout[] = []
   private flushing: Promise<void> = Promise.resolve()
 
   constructor(
@@ -39,58 +28,82 @@ export class UsageRecorder {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  /** On the hot path: a Map update and no string formatting (dates are formatted at flush time). */
+  /** On the hot path: two Map updates, no string formatting (dates are formatted when written). */
   record(keyId: string, ip: string): void {
-    const now = this.clock.now().getTime()
-    let usage = this.pending.get(keyId)
-    if (!usage) {
-      usage = { keyId, lastUsedAt: now, lastUsedIp: ip, requestsByDay: new Map() }
-      this.pending.set(keyId, usage)
-    }
-    usage.lastUsedAt = now
-    usage.lastUsedIp = ip
-    const day = Math.floor(now / DAY_MS)
-    usage.requestsByDay.set(day, (usage.requestsByDay.get(day) ?? 0) + 1)
+    const at = this.clock.now().getTime()
+    this.lastUse.set(keyId, { at, ip })
+    const day = Math.floor(at / DAY_MS)
+    const slot = `${keyId}\u0000${day}`
+    const count = this.counts.get(slot)
+    if (count) count.requests++
+    else this.counts.set(slot, { keyId, day: new Date(day * DAY_MS).toISOString().slice(0, 10), requests: 1 })
   }
 
   start(intervalMs: number): void {
-    this.timer = setInterval(() => void this.flush(), intervalMs)
-    this.timer.unref()
+    this.timers = [
+      setInterval(() => void this.flushLastUse(), intervalMs),
+      setInterval(() => void this.flushCounts(), COUNTS_EVERY_MS),
+    ]
+    for (const timer of this.timers) timer.unref()
   }
 
-  /** Writes what has been collected; a failed batch is merged back so no usage is lost. */
-  flush(): Promise<void> {
-    this.flushing = this.flushing.then(async () => {
-      if (this.pending.size === 0) return
-      const batch = this.pending
-      this.pending = new Map()
-      try {
-        const rows = [...batch.values()].map(toKeyUsage)
-        await this.db.transaction().execute((trx) => applyUsageBatch(trx, rows))
-      } catch (error) {
-        this.onError(error)
-        this.mergeBack(batch)
-      }
-    })
-    return this.flushing
+  /** Writes everything collected so far. */
+  async flush(): Promise<void> {
+    await this.flushLastUse()
+    await this.flushCounts()
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer)
-    this.timer = null
+    for (const timer of this.timers) clearInterval(timer)
+    this.timers = []
     await this.flush()
   }
 
-  private mergeBack(batch: Map<string, PendingUsage>): void {
-    for (const [keyId, failed] of batch) {
-      const newer = this.pending.get(keyId)
-      if (!newer) {
-        this.pending.set(keyId, failed)
-        continue
+  private flushLastUse(): Promise<void> {
+    return this.serially(async () => {
+      const batch = this.lastUse
+      this.lastUse = new Map()
+      const due: LastUse[] = []
+      for (const [keyId, use] of batch) {
+        const stored = this.written.get(keyId)
+        if (stored && stored.ip === use.ip && use.at - stored.at < LAST_USED_PRECISION_MS) continue
+        due.push({ keyId, lastUsedAt: new Date(use.at).toISOString(), lastUsedIp: use.ip })
       }
-      for (const [day, requests] of failed.requestsByDay) {
-        newer.requestsByDay.set(day, (newer.requestsByDay.get(day) ?? 0) + requests)
+      if (due.length === 0) return
+      try {
+        await this.db.transaction().execute((trx) => updateLastUsed(trx, due))
+      } catch (error) {
+        this.onError(error)
+        for (const [keyId, use] of batch) if (!this.lastUse.has(keyId)) this.lastUse.set(keyId, use)
+        return
       }
-    }
+      if (this.written.size > WRITTEN_CAPACITY) this.written.clear()
+      for (const [keyId, use] of batch) this.written.set(keyId, use)
+    })
+  }
+
+  private flushCounts(): Promise<void> {
+    return this.serially(async () => {
+      const batch = this.counts
+      this.counts = new Map()
+      if (batch.size === 0) return
+      try {
+        await this.db.transaction().execute((trx) => addDailyCounts(trx, [...batch.values()]))
+      } catch (error) {
+        this.onError(error)
+        // Nothing counted is lost: merge the batch back into what arrived meanwhile.
+        for (const [slot, failed] of batch) {
+          const newer = this.counts.get(slot)
+          if (newer) newer.requests += failed.requests
+          else this.counts.set(slot, failed)
+        }
+      }
+    })
+  }
+
+  /** One write at a time, in order, so a slow flush never overlaps the next. */
+  private serially(work: () => Promise<void>): Promise<void> {
+    this.flushing = this.flushing.then(work)
+    return this.flushing
   }
 }
