@@ -1,5 +1,5 @@
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
 import { auditRoutes } from './audit/audit.routes.ts'
 import { registerApiKeyAuth } from './auth/api-key-auth.ts'
 import { KeyRateLimiter } from './auth/rate-limiter.ts'
@@ -56,7 +56,8 @@ export function fastifyOptions(config: Config, logger?: FastifyServerOptions['lo
     logger: logger ?? { level: config.logLevel, redact: REDACTED_LOG_PATHS },
     genReqId: requestIdFor,
     requestIdHeader: false,
-    disableRequestLogging: true,
+    // Fastify's two lines per request are replaced by one (http/request-logging.ts).
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },

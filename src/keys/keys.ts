@@ -28,6 +28,7 @@ export interface GeneratedKey extends ParsedKey {
 }
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+const BASE62_VALUE: number[] = Array.from({ length: 128 }, (_, code) => BASE62.indexOf(String.fromCharCode(code)))
 export const PUBLIC_ID_LENGTH = 12
 export const SECRET_LENGTH = 32
 const CHECKSUM_LENGTH = 6
@@ -55,6 +56,17 @@ export function checksum(body: string): string {
     value = Math.floor(value / 62)
   }
   return out
+}
+
+/** The base62 number in `text` from `start` to its end (the checksum), or -1 if a character is not base62. */
+function decodeBase62(text: string, start: number): number {
+  let value = 0
+  for (let i = start; i < text.length; i++) {
+    const digit = BASE62_VALUE[text.charCodeAt(i)] ?? -1
+    if (digit < 0) return -1
+    value = value * 62 + digit
+  }
+  return value
 }
 
 export function hashKey(raw: string): string {
@@ -98,8 +110,7 @@ export function parseKey(raw: string, expectedPrefix: string): ParsedKey | null 
   if (!match) return null
   const [, prefix, mode, publicId, tail] = match as unknown as [string, string, KeyMode, string, string]
   if (prefix !== expectedPrefix) return null
-  const body = raw.slice(0, raw.length - CHECKSUM_LENGTH)
-  if (checksum(body) !== tail.slice(SECRET_LENGTH)) return null
+  if (crc32(raw.slice(0, raw.length - CHECKSUM_LENGTH)) !== decodeBase62(tail, SECRET_LENGTH)) return null
   return { prefix, mode, publicId, displayPrefix: `${prefix}_${mode}_${publicId}` }
 }
 

@@ -3,7 +3,7 @@ import { buildAllowlist } from '../auth/ip-allowlist.ts'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/database.ts'
 import type { CacheStats } from '../metrics/metrics.ts'
-import { apiKeyFromRow, keyStatus } from './api-key.ts'
+import { apiKeyFromRow } from './api-key.ts'
 import { Interner } from './interner.ts'
 import type { InvalidationTarget } from './invalidation/invalidation.ts'
 import type { KeyAuthLookup, KeyAuthRow } from './keys.repository.ts'
@@ -26,6 +26,8 @@ interface CacheEntry {
   auth: AuthContext
   organizationActive: boolean
   keyHash: Buffer
+  /** `expires_at` as epoch milliseconds; Infinity for a key that never expires. */
+  expiresAtMs: number
   ipAllowed: ((ip: string) => boolean) | null
   cachedAt: number
 }
@@ -94,9 +96,9 @@ export class KeyVerifier {
   }
 
   private check(entry: CacheEntry, ip: string): VerifyFailure | null {
-    const status = keyStatus(entry.auth.key, this.clock.now())
-    if (status === 'revoked') return 'revoked_api_key'
-    if (status === 'expired') return 'expired_api_key'
+    // The same rule as keyStatus(), on numbers prepared when the entry was built (no date formatting per request).
+    if (entry.auth.key.revokedAt !== null) return 'revoked_api_key'
+    if (entry.expiresAtMs <= this.clock.now().getTime()) return 'expired_api_key'
     if (!entry.auth.client.active || !entry.organizationActive) return 'inactive_client'
     if (entry.ipAllowed && !entry.ipAllowed(ip)) return 'ip_not_allowed'
     return null
@@ -159,6 +161,7 @@ export class KeyVerifier {
       auth: { organization, client, key },
       organizationActive: row.organization_active === 1,
       keyHash: Buffer.from(row.key_hash, 'hex'),
+      expiresAtMs: row.expires_at === null ? Number.POSITIVE_INFINITY : Date.parse(row.expires_at),
       ipAllowed: key.restrictions.ips === null ? null : buildAllowlist(key.restrictions.ips),
       cachedAt: this.clock.monotonic(),
     }

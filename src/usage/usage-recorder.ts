@@ -7,6 +7,21 @@ const DAY_MS = 86_400_000
 export const LAST_USED_PRECISION_MS = 60_000
 /** Per-day counts feed a daily chart; writing them once a minute is plenty. */
 const COUNTS_EVERY_MS = 60_000
+function newCount(keyId: string, dayStart: number): DailyCount & { dayStart: number } {
+  return { keyId, day: new Date(dayStart).toISOString().slice(0, 10), requests: 1, dayStart }
+}
+
+/** One entry per day (a multi-row upsert may not touch a row twice), older days first. */
+function mergeDays<T extends { dayStart: number; requests: number }>(older: T[], newer: T[]): T[] {
+  const merged = older.map((entry) => ({ ...entry }))
+  for (const entry of newer) {
+    const same = merged.find((candidate) => candidate.dayStart === entry.dayStart)
+    if (same) same.requests += entry.requests
+    else merged.push(entry)
+  }
+  return merged
+}
+
 /** Bound on the memory of what was last written per key (past it, keys are simply written again). */
 const WRITTEN_CAPACITY = 200_000
 
@@ -17,7 +32,8 @@ const WRITTEN_CAPACITY = 200_000
  */
 export class UsageRecorder {
   private lastUse = new Map<string, { at: number; ip: string }>()
-  private counts = new Map<string, DailyCount>()
+  /** Per key, the counts of its current (last seen) day; a new day starts a new entry. */
+  private counts = new Map<string, Array<DailyCount & { dayStart: number }>>()
   private readonly written = new Map<string, { at: number; ip: string }>()
   private timers: NodeJS.Timeout[] = []
   private flushing: Promise<void> = Promise.resolve()
@@ -28,15 +44,22 @@ export class UsageRecorder {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  /** On the hot path: two Map updates, no string formatting (dates are formatted when written). */
+  /** On the hot path: Map look-ups and, for a key already seen since the last flush, no allocation at all. */
   record(keyId: string, ip: string): void {
     const at = this.clock.now().getTime()
-    this.lastUse.set(keyId, { at, ip })
-    const day = Math.floor(at / DAY_MS)
-    const slot = `${keyId}\u0000${day}`
-    const count = this.counts.get(slot)
-    if (count) count.requests++
-    else this.counts.set(slot, { keyId, day: new Date(day * DAY_MS).toISOString().slice(0, 10), requests: 1 })
+    const use = this.lastUse.get(keyId)
+    if (use) {
+      use.at = at
+      use.ip = ip
+    } else {
+      this.lastUse.set(keyId, { at, ip })
+    }
+    const dayStart = at - (at % DAY_MS)
+    const days = this.counts.get(keyId)
+    const today = days?.at(-1)
+    if (today && today.dayStart === dayStart) today.requests++
+    else if (days) days.push(newCount(keyId, dayStart))
+    else this.counts.set(keyId, [newCount(keyId, dayStart)])
   }
 
   start(intervalMs: number): void {
@@ -87,16 +110,13 @@ export class UsageRecorder {
       const batch = this.counts
       this.counts = new Map()
       if (batch.size === 0) return
+      const rows = [...batch.values()].flat()
       try {
-        await this.db.transaction().execute((trx) => addDailyCounts(trx, [...batch.values()]))
+        await this.db.transaction().execute((trx) => addDailyCounts(trx, rows))
       } catch (error) {
         this.onError(error)
-        // Nothing counted is lost: merge the batch back into what arrived meanwhile.
-        for (const [slot, failed] of batch) {
-          const newer = this.counts.get(slot)
-          if (newer) newer.requests += failed.requests
-          else this.counts.set(slot, failed)
-        }
+        // Nothing counted is lost: put the batch back in front of what arrived meanwhile (rows add up when written).
+        for (const [keyId, failed] of batch) this.counts.set(keyId, mergeDays(failed, this.counts.get(keyId) ?? []))
       }
     })
   }
