@@ -24,6 +24,7 @@ export async function startPeer(
   count: number,
   logFile: string,
 ): Promise<{ server: ServerUnderTest; keys: string[] } | null> {
+  if (!existsSync(join(PEER_DIR, 'node_modules', 'better-auth'))) await installPeer()
   if (!existsSync(join(PEER_DIR, 'node_modules', 'better-auth'))) return null
   const db = join(DATA_DIR, `peer-${count}.sqlite`)
   const sampleFile = join(DATA_DIR, `peer-${count}.keys.txt`)

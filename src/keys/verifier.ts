@@ -1,7 +1,6 @@
 import type { AuthContext } from '../auth/auth-context.ts'
 import { buildAllowlist } from '../auth/ip-allowlist.ts'
 import type { Clock } from '../clock.ts'
-import type { Db } from '../db/database.ts'
 import type { CacheStats } from '../metrics/metrics.ts'
 import { apiKeyFromRow } from './api-key.ts'
 import { Interner } from './interner.ts'
