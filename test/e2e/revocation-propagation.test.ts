@@ -9,20 +9,14 @@ import { waitUntilRejected } from '../helpers/wait-until-rejected.ts'
  * by node B on its next request, through LISTEN/NOTIFY. B has the key cached, so only the notification can tell it.
  */
 describe('revocation reaches every node (two app instances on one PostgreSQL)', () => {
-  let database: TestDatabase
   let nodeA: TestApp
   let nodeB: TestApp
+  let stop: () => Promise<void>
 
   beforeAll(async () => {
-    database = await createTestDatabase('postgres')
-    nodeA = await buildTestApp('postgres', { testDatabase: database })
-    nodeB = await buildTestApp('postgres', { testDatabase: database })
+    ;({ nodeA, nodeB, stop } = await twoNodes())
   })
-  afterAll(async () => {
-    await nodeA.close()
-    await nodeB.close()
-    await database.drop()
-  })
+  afterAll(() => stop())
 
   it('rejects on node B a key revoked through node A, as soon as the notification arrives', async () => {
     const { raw, id } = await nodeA.issueKey({ name: 'pipeline' })
@@ -55,20 +49,14 @@ describe('revocation reaches every node (two app instances on one PostgreSQL)', 
  * reconnected, and then hears notifications again.
  */
 describe('a node that loses its LISTEN connection', () => {
-  let database: TestDatabase
   let nodeA: TestApp
   let nodeB: TestApp
+  let stop: () => Promise<void>
 
   beforeAll(async () => {
-    database = await createTestDatabase('postgres')
-    nodeA = await buildTestApp('postgres', { testDatabase: database })
-    nodeB = await buildTestApp('postgres', { testDatabase: database })
+    ;({ nodeA, nodeB, stop } = await twoNodes())
   })
-  afterAll(async () => {
-    await nodeA.close()
-    await nodeB.close()
-    await database.drop()
-  })
+  afterAll(() => stop())
 
   it('still rejects a key revoked while it was disconnected, and hears revocations again after reconnecting', async () => {
     const missed = await nodeA.issueKey({ name: 'revoked while B was deaf' })
@@ -91,6 +79,19 @@ describe('a node that loses its LISTEN connection', () => {
     console.log(`after reconnecting, revocation propagation A -> B: ${elapsed.toFixed(1)} ms`)
   })
 })
+
+/** Two app instances, each with its own connections and LISTEN, on one fresh PostgreSQL database. */
+async function twoNodes(): Promise<{ nodeA: TestApp; nodeB: TestApp; stop: () => Promise<void> }> {
+  const database: TestDatabase = await createTestDatabase('postgres')
+  const nodeA = await buildTestApp('postgres', { testDatabase: database })
+  const nodeB = await buildTestApp('postgres', { testDatabase: database })
+  const stop = async () => {
+    await nodeA.close()
+    await nodeB.close()
+    await database.drop()
+  }
+  return { nodeA, nodeB, stop }
+}
 
 async function waitForListeners(t: TestApp, count: number): Promise<void> {
   for (let attempt = 0; attempt < 500; attempt++) {
