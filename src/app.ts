@@ -77,9 +77,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.setNotFoundHandler((request, reply) =>
     handleError(Object.assign(new Error('not found'), { statusCode: 404 }) as never, request, reply),
   )
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('X-Request-Id', request.id)
-  })
   await registerApiDocs(app, config, deps.demoKey ?? null)
   await app.register(healthRoutes, services)
   const metrics = config.metricsToken
@@ -90,8 +87,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     async (v1) => {
       registerApiKeyAuth(v1, services.verifier, services.usage, new KeyRateLimiter(services.clock), countAuthFailure)
       // A POST without a body is an empty object, so "name: required" is reported instead of "body: invalid".
-      v1.addHook('preValidation', async (request) => {
+      v1.addHook('preValidation', (request, _reply, done) => {
         if (request.body === undefined && request.method !== 'GET' && request.method !== 'DELETE') request.body = {}
+        done()
       })
       for (const routes of [whoamiRoutes, keysRoutes, clientsRoutes, subAccountsRoutes, auditRoutes]) {
         await v1.register(routes, services)

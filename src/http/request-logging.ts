@@ -5,6 +5,11 @@ import type { FastifyInstance } from 'fastify'
  * key by its public id, never by anything secret.
  */
 export function registerRequestLogging(app: FastifyInstance): void {
+  // Every response carries the id its log line has; set first, so error responses keep it too.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('X-Request-Id', request.id)
+    done()
+  })
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       {
