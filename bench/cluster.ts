@@ -23,6 +23,7 @@ const CLI = ['--import', 'tsx', 'src/cli.ts']
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'keymail-cluster-'))
   chmodSync(work, 0o755) // PostgreSQL runs as the `postgres` user, who must reach its data directory
+  await runToCompletion(['scripts/build.mjs'], {}) // nodes run the bundled JavaScript, as `npm start` does
   const postgres = await startEmbeddedPostgres(join(work, 'pg'))
   const env = {
     DATABASE_URL: postgres.url,
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
         nodes.push(
           await startServer(
             `node-${nodes.length + 1}`,
-            [...CLI, 'serve'],
+            ['dist/cli.mjs', 'serve'],
             { ...env, LOG_LEVEL: 'info' },
             join(work, `node-${nodes.length + 1}.log`),
           ),

@@ -11,7 +11,7 @@ import { DATA_DIR, loadKeys, sample, sqliteWorkDir } from './lib/datasets.ts'
 import { drive, type LoadResult } from './lib/load.ts'
 import { startPeer } from './lib/peer.ts'
 import { postgresDataset } from './lib/postgres-dataset.ts'
-import { ROOT, type ServerUnderTest, startServer } from './lib/processes.ts'
+import { ROOT, runToCompletion, type ServerUnderTest, startServer } from './lib/processes.ts'
 import { formatTable, machineFacts, type Row, summarize } from './lib/report.ts'
 import { targetLines } from './lib/targets.ts'
 
@@ -42,6 +42,7 @@ interface Scenario {
   warmKeys?: string[]
 }
 
+const KEYMAIL_SERVE = ['dist/cli.mjs', 'serve']
 const pick = (keys: readonly string[]) => () => keys[Math.floor(Math.random() * keys.length)] as string
 
 async function main(): Promise<void> {
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `Keymail bench: ${keyCount.toLocaleString('en-US')} keys, ${rounds} rounds x ${seconds} s, ${connections} connections\n`,
   )
+  // Servers run as production does (`npm start`): the bundled JavaScript, no TypeScript loader in the process.
+  await runToCompletion(['scripts/build.mjs'], {})
   const workDir = sqliteWorkDir(keyCount)
   const dataset = await loadKeys(`sqlite:${join(workDir, 'keymail.sqlite')}`, keyCount, workDir)
   process.stdout.write(
@@ -95,14 +98,14 @@ async function main(): Promise<void> {
 
 async function startScenarios(url: string, keys: string[], servers: ServerUnderTest[]): Promise<Scenario[]> {
   const logs = (name: string) => join(DATA_DIR, `${name}.log`)
-  const keymail = ['--import', 'tsx', 'src/cli.ts', 'serve']
+  const keymail = KEYMAIL_SERVE
   const env = { DATABASE_URL: url, KEYMAIL_DATA_DIR: DATA_DIR, LOG_LEVEL: 'info' }
   const start = async (name: string, argv: string[], extra: Record<string, string>, cwd?: string) => {
     const server = await startServer(name, argv, { ...env, ...extra }, logs(name), cwd)
     servers.push(server)
     return server
   }
-  const bare = await start('bare', ['--import', 'tsx', 'bench/servers/bare.ts'], {})
+  const bare = await start('bare', ['dist/bench-bare.mjs'], {})
   const warm = await start('keymail', keymail, {})
   // Its own server: drawing from all keys churns the cache, which must not evict whoami's working set.
   const wide = await start('keymail-wide', keymail, {})
@@ -161,7 +164,7 @@ async function warmWorkingSet(scenarios: Scenario[]): Promise<void> {
 }
 
 async function startPostgresScenarios(url: string, keys: string[], servers: ServerUnderTest[]): Promise<Scenario[]> {
-  const keymail = ['--import', 'tsx', 'src/cli.ts', 'serve']
+  const keymail = KEYMAIL_SERVE
   const env = { DATABASE_URL: url, KEYMAIL_DATA_DIR: DATA_DIR, LOG_LEVEL: 'info' }
   const warm = await startServer('keymail-pg', keymail, env, join(DATA_DIR, 'keymail-pg.log'))
   const cold = await startServer(
