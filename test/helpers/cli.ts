@@ -17,20 +17,26 @@ export function spawnKeymail(args: string[], env: Record<string, string>): Child
   })
 }
 
+/** Everything a child process writes, gathered as it arrives. */
+export function collectOutput(child: ChildProcessWithoutNullStreams): { stdout(): string; stderr(): string } {
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk
+  })
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk
+  })
+  return { stdout: () => stdout, stderr: () => stderr }
+}
+
 /** Runs one CLI command to completion, feeding `stdin` to it. */
 export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawnKeymail(args, env)
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-    })
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk
-    })
+    const output = collectOutput(child)
     child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
+    child.on('close', (code) => resolve({ code, stdout: output.stdout(), stderr: output.stderr() }))
     child.stdin.end(stdin ?? '')
   })
 }

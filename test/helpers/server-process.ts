@@ -1,5 +1,5 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
-import { spawnKeymail } from './cli.ts'
+import { collectOutput, spawnKeymail } from './cli.ts'
 
 export interface ServerProcess {
   url: string
@@ -12,16 +12,12 @@ export interface ServerProcess {
 /** Starts `keymail serve` as a real child process on a free loopback port and waits until it listens. */
 export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawnKeymail(['serve'], { PORT: '0', LOG_LEVEL: 'info', ...env })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk
-  })
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk
-  })
+  const output = collectOutput(child)
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start in 30 s\n${stdout}\n${stderr}`)), 30_000)
+    const timer = setTimeout(
+      () => fail(new Error(`server did not start in 30 s\n${output.stdout()}\n${output.stderr()}`)),
+      30_000,
+    )
     const fail = (error: Error) => {
       clearTimeout(timer)
       child.kill('SIGKILL')
@@ -29,14 +25,14 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
     }
     let started = false
     child.on('exit', (code) => {
-      if (!started) fail(new Error(`server exited with ${code}\n${stdout}\n${stderr}`))
+      if (!started) fail(new Error(`server exited with ${code}\n${output.stdout()}\n${output.stderr()}`))
     })
     child.stdout.on('data', () => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output.stdout())
       if (match) {
         clearTimeout(timer)
         started = true
-        resolve({ url: match[1] as string, output: () => stdout, stop: () => stop(child) })
+        resolve({ url: match[1] as string, output: output.stdout, stop: () => stop(child) })
       }
     })
   })
