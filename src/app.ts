@@ -19,7 +19,11 @@ import { startInvalidationListener } from './keys/invalidation/invalidation-list
 import { keyAuthLookup } from './keys/keys.repository.ts'
 import { keysRoutes } from './keys/keys.routes.ts'
 import { KeyVerifier } from './keys/verifier.ts'
+import { domainsRoutes } from './mail/domains/domains.routes.ts'
+import { templatesRoutes } from './mail/templates/templates.routes.ts'
 import { registerMetrics } from './metrics/metrics.plugin.ts'
+import { SecretBox } from './secrets/sealed.ts'
+import { resolveServerSecret } from './secrets/server-secret.ts'
 import { clientsRoutes } from './tenancy/clients.routes.ts'
 import { subAccountsRoutes } from './tenancy/sub-accounts.routes.ts'
 import { UsageRecorder } from './usage/usage-recorder.ts'
@@ -39,6 +43,8 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger']
   /** The raw demo key to pre-fill in /api-docs/ (demo mode only). */
   demoKey?: string | null
+  /** Opens sealed secrets; made from the server secret when not given. */
+  secrets?: SecretBox
 }
 
 /** Headers that carry secrets; pino replaces them wherever a request is logged. */
@@ -91,8 +97,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         if (request.body === undefined && request.method !== 'GET' && request.method !== 'DELETE') request.body = {}
         done()
       })
-      for (const routes of [whoamiRoutes, keysRoutes, clientsRoutes, subAccountsRoutes, auditRoutes]) {
-        await v1.register(routes, services)
+      const routes = [
+        whoamiRoutes,
+        keysRoutes,
+        clientsRoutes,
+        subAccountsRoutes,
+        auditRoutes,
+        domainsRoutes,
+        templatesRoutes,
+      ]
+      for (const plugin of routes) {
+        await v1.register(plugin, services)
       }
     },
     { prefix: '/v1' },
@@ -109,7 +124,8 @@ function createServices(config: Config, deps: AppDeps, onUsageError: (error: unk
     { keyPrefix: config.keyPrefix, cacheSize: config.keyCacheSize },
     clock,
   )
-  const core = createCoreServices(config, db, clock, verifier.invalidate.bind(verifier))
+  const secrets = deps.secrets ?? new SecretBox(resolveServerSecret(config))
+  const core = createCoreServices({ config, db, clock, secrets, invalidateLocally: verifier.invalidate.bind(verifier) })
   return { config, db, clock, verifier, ...core, usage: new UsageRecorder(db, clock, onUsageError) }
 }
 

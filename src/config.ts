@@ -29,6 +29,29 @@ export interface Config {
   readonly changePollMs: number
   /** Bearer token for GET /metrics; null keeps the endpoint off. */
   readonly metricsToken: string | null
+  readonly mail: MailConfig
+}
+
+/** Sending and delivery (issue 3). */
+export interface MailConfig {
+  /** The relay mail is delivered to; null is capture mode (messages are stored as `captured`, never sent). */
+  readonly smtpUrl: string | null
+  readonly smtpPoolSize: number
+  /** DNS servers used to verify domains (`host` or `host:port`); empty uses the system's resolvers. */
+  readonly dnsServers: readonly string[]
+  readonly maxRecipients: number
+  readonly maxAttachmentBytes: number
+  /** Whether `keymail serve` also runs the delivery worker (`keymail worker` always does). */
+  readonly worker: boolean
+  readonly workerConcurrency: number
+  readonly maxAttempts: number
+  /** The first retry waits about this long; each further one twice as long, up to retryMaxMs. */
+  readonly retryBaseMs: number
+  readonly retryMaxMs: number
+  /** How long a claimed delivery job stays with its worker before another may take it over. */
+  readonly jobLeaseMs: number
+  /** On shutdown, how long in-flight deliveries may take before their jobs are released. */
+  readonly shutdownGraceMs: number
 }
 
 export class ConfigError extends Error {}
@@ -76,6 +99,34 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     usageFlushMs: integer(env, 'KEYMAIL_USAGE_FLUSH_MS', 5000, 10, 5000),
     changePollMs: integer(env, 'KEYMAIL_CHANGE_POLL_MS', 100, 5, 100),
     metricsToken,
+    mail: loadMailConfig(env),
+  })
+}
+
+function loadMailConfig(env: Env): MailConfig {
+  const smtpUrl = env.SMTP_URL?.trim() || null
+  if (smtpUrl !== null && !/^smtps?:\/\/[^/]+/.test(smtpUrl)) fail('SMTP_URL', 'must be an smtp:// or smtps:// URL')
+  const dnsServers = (env.KEYMAIL_DNS_SERVERS ?? '')
+    .split(',')
+    .map((server) => server.trim())
+    .filter(Boolean)
+  for (const server of dnsServers) {
+    if (!/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\])(:\d{1,5})?$/i.test(server))
+      fail('KEYMAIL_DNS_SERVERS', 'must be a comma-separated list of IP[:port] (IPv6 as [addr]:port)')
+  }
+  return Object.freeze({
+    smtpUrl,
+    smtpPoolSize: integer(env, 'KEYMAIL_SMTP_POOL_SIZE', 5, 1, 100),
+    dnsServers: Object.freeze(dnsServers),
+    maxRecipients: integer(env, 'KEYMAIL_MAX_RECIPIENTS', 1000, 1, 100_000),
+    maxAttachmentBytes: integer(env, 'KEYMAIL_MAX_ATTACHMENT_BYTES', 10 * 1024 * 1024, 0, 100 * 1024 * 1024),
+    worker: env.KEYMAIL_WORKER === undefined ? true : flag(env, 'KEYMAIL_WORKER'),
+    workerConcurrency: integer(env, 'KEYMAIL_WORKER_CONCURRENCY', 10, 1, 1000),
+    maxAttempts: integer(env, 'KEYMAIL_DELIVERY_MAX_ATTEMPTS', 8, 1, 100),
+    retryBaseMs: integer(env, 'KEYMAIL_DELIVERY_RETRY_BASE_MS', 60_000, 1, 86_400_000),
+    retryMaxMs: integer(env, 'KEYMAIL_DELIVERY_RETRY_MAX_MS', 6 * 3_600_000, 1, 7 * 86_400_000),
+    jobLeaseMs: integer(env, 'KEYMAIL_JOB_LEASE_MS', 120_000, 100, 86_400_000),
+    shutdownGraceMs: integer(env, 'KEYMAIL_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   })
 }
 

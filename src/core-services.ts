@@ -3,11 +3,26 @@ import type { Config } from './config.ts'
 import type { Db } from './db/database.ts'
 import type { InvalidationHandler } from './keys/invalidation/invalidation.ts'
 import { KeysService } from './keys/keys.service.ts'
+import { DomainsService } from './mail/domains/domains.service.ts'
+import { TemplatesService } from './mail/templates/templates.service.ts'
+import type { SecretBox } from './secrets/sealed.ts'
 import { TenancyService } from './tenancy/tenancy.service.ts'
 import { UsersService } from './users/users.service.ts'
 
-/** The services that change keys and tenants, as the HTTP app, the CLI and the first-start bootstrap all build them. */
-export function createCoreServices(config: Config, db: Db, clock: Clock, invalidateLocally: InvalidationHandler) {
+export interface CoreDeps {
+  config: Config
+  db: Db
+  clock: Clock
+  /** Sealed secrets (DKIM keys) are opened with the server secret. */
+  secrets: SecretBox
+  invalidateLocally: InvalidationHandler
+}
+
+/**
+ * The services that change keys, tenants, domains and templates, as the HTTP app, the CLI and the first-start
+ * bootstrap all build them.
+ */
+export function createCoreServices({ config, db, clock, secrets, invalidateLocally }: CoreDeps) {
   return {
     keys: new KeysService({
       db,
@@ -18,6 +33,8 @@ export function createCoreServices(config: Config, db: Db, clock: Clock, invalid
     }),
     tenancy: new TenancyService({ db, clock, invalidateLocally }),
     users: new UsersService({ db, clock }),
+    domains: new DomainsService({ db, clock, secrets, dnsServers: config.mail.dnsServers }),
+    templates: new TemplatesService({ db, clock }),
   }
 }
 

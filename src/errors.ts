@@ -69,6 +69,8 @@ export type FieldReason =
   | 'forbidden'
   | 'unknown_field'
   | 'duplicate'
+  | 'not_allowed'
+  | 'domain_not_verified'
 
 export type FieldErrors = Record<string, FieldReason>
 

@@ -7,6 +7,7 @@ import { type Config, ConfigError } from './config.ts'
 import { createCoreServices } from './core-services.ts'
 import { connectDatabase, type DatabaseHandle } from './db/connect.ts'
 import { migrateToLatest } from './db/migrate.ts'
+import { SecretBox } from './secrets/sealed.ts'
 import { resolveServerSecret } from './secrets/server-secret.ts'
 
 export interface RunningServer {
@@ -19,15 +20,25 @@ export interface RunningServer {
 export async function startServer(config: Config): Promise<RunningServer> {
   if (config.demo && config.production)
     throw new ConfigError('KEYMAIL_DEMO must not be set when NODE_ENV=production (the demo keys are public)')
-  resolveServerSecret(config)
+  const secrets = new SecretBox(resolveServerSecret(config))
   const database = connectDatabase(config.database)
   try {
     await migrateToLatest(database.db)
-    const core = createCoreServices(config, database.db, systemClock, () => {})
+    const core = createCoreServices({
+      config,
+      db: database.db,
+      clock: systemClock,
+      secrets,
+      invalidateLocally: () => {},
+    })
     const seed = config.demo ? await seedDemo(core, config.keyPrefix) : await bootstrapFirstRun(core)
     // Printed before listening: the key exists now, and must not be lost if listen() fails (port in use).
     if (seed) printSeedBanner(seed, config.demo ? 'demo' : 'first-run', config.publicUrl)
-    const app = await buildApp(config, { database, demoKey: config.demo ? (seed?.keys[0]?.raw ?? null) : null })
+    const app = await buildApp(config, {
+      database,
+      secrets,
+      demoKey: config.demo ? (seed?.keys[0]?.raw ?? null) : null,
+    })
     const url = await app.listen({ host: config.host, port: config.port })
     return { app, url, stop: stopper(app, database) }
   } catch (error) {

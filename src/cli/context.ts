@@ -5,6 +5,8 @@ import { type CoreServices, createCoreServices } from '../core-services.ts'
 import { connectDatabase } from '../db/connect.ts'
 import { migrateToLatest } from '../db/migrate.ts'
 import type { Caller } from '../keys/keys.service.ts'
+import { SecretBox } from '../secrets/sealed.ts'
+import { resolveServerSecret } from '../secrets/server-secret.ts'
 
 export interface CliContext {
   config: Config
@@ -22,7 +24,14 @@ export async function withCli<T>(run: (context: CliContext) => Promise<T>): Prom
   const database = connectDatabase(config.database)
   try {
     await migrateToLatest(database.db)
-    const core = createCoreServices(config, database.db, systemClock, () => {})
+    const secrets = new SecretBox(resolveServerSecret(config))
+    const core = createCoreServices({
+      config,
+      db: database.db,
+      clock: systemClock,
+      secrets,
+      invalidateLocally: () => {},
+    })
     return await run({ config, core, caller: { actor: cliActor(), powers: null, mayBroaden: true } })
   } finally {
     await database.close()

@@ -1,7 +1,12 @@
 import type { Kysely } from 'kysely'
 import type { AuditEventsTable } from '../audit/audit.table.ts'
+import type { IdempotencyKeysTable } from '../idempotency/idempotency.table.ts'
+import type { JobsTable } from '../jobs/jobs.table.ts'
 import type { KeyInvalidationsTable } from '../keys/invalidation/invalidations.table.ts'
 import type { ApiKeysTable } from '../keys/keys.table.ts'
+import type { DomainsTable } from '../mail/domains/domains.table.ts'
+import type { MessagesTable, SendsTable } from '../mail/sending/sending.table.ts'
+import type { TemplatesTable } from '../mail/templates/templates.table.ts'
 import type { ClientsTable, OrganizationsTable } from '../tenancy/tenancy.table.ts'
 import type { ApiKeyUsageDailyTable } from '../usage/usage.table.ts'
 import type { UsersTable } from '../users/users.table.ts'
@@ -15,6 +20,12 @@ export interface Database {
   audit_events: AuditEventsTable
   api_key_usage_daily: ApiKeyUsageDailyTable
   users: UsersTable
+  domains: DomainsTable
+  templates: TemplatesTable
+  sends: SendsTable
+  messages: MessagesTable
+  jobs: JobsTable
+  idempotency_keys: IdempotencyKeysTable
 }
 
 export type Db = Kysely<Database>

@@ -8,6 +8,7 @@ import { type CoreServices, createCoreServices } from '../../src/core-services.t
 import type { DatabaseHandle } from '../../src/db/connect.ts'
 import type { Dialect } from '../../src/db/database.ts'
 import type { CreateKeyInput } from '../../src/keys/key-settings.ts'
+import { SecretBox } from '../../src/secrets/sealed.ts'
 import type { ClientRow, OrganizationRow } from '../../src/tenancy/tenancy.repository.ts'
 import { ManualClock } from './manual-clock.ts'
 import { createTestDatabase, type TestDatabase } from './test-database.ts'
@@ -81,7 +82,13 @@ export async function buildTestApp(
     logger: { level: 'debug', redact: REDACTED_LOG_PATHS, stream: log },
   })
   await app.ready()
-  const core = createCoreServices(config, database.db, clock, () => {})
+  const core = createCoreServices({
+    config,
+    db: database.db,
+    clock,
+    secrets: new SecretBox(config.secret as string),
+    invalidateLocally: () => {},
+  })
   const actor = cliActor()
   const caller = { actor, powers: null, mayBroaden: true }
 
