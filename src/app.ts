@@ -19,7 +19,13 @@ import { startInvalidationListener } from './keys/invalidation/invalidation-list
 import { keyAuthLookup } from './keys/keys.repository.ts'
 import { keysRoutes } from './keys/keys.routes.ts'
 import { KeyVerifier } from './keys/verifier.ts'
+import { createDeliveryWorker } from './mail/delivery/create-worker.ts'
+import type { DeliveryWorker } from './mail/delivery/delivery-worker.ts'
 import { domainsRoutes } from './mail/domains/domains.routes.ts'
+import { messagesRoutes } from './mail/sending/messages.routes.ts'
+import { MessagesService } from './mail/sending/messages.service.ts'
+import { sendRoutes } from './mail/sending/send.routes.ts'
+import { SendingService } from './mail/sending/sending.service.ts'
 import { templatesRoutes } from './mail/templates/templates.routes.ts'
 import { registerMetrics } from './metrics/metrics.plugin.ts'
 import { SecretBox } from './secrets/sealed.ts'
@@ -35,6 +41,11 @@ export interface Services extends CoreServices {
   clock: Clock
   verifier: KeyVerifier
   usage: UsageRecorder
+  secrets: SecretBox
+  sending: SendingService
+  messages: MessagesService
+  /** Null when this process does not deliver (capture mode, or KEYMAIL_WORKER=0). */
+  worker: DeliveryWorker | null
 }
 
 export interface AppDeps {
@@ -73,7 +84,12 @@ export function fastifyOptions(config: Config, logger?: FastifyServerOptions['lo
 /** Builds the whole HTTP app; never listens (server.ts does). The caller owns the database handle. */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify(fastifyOptions(config, deps.logger))
-  const services = createServices(config, deps, (error) => app.log.error({ err: error }, 'usage flush failed'))
+  const services = createServices(
+    config,
+    deps,
+    (error) => app.log.error({ err: error }, 'usage flush failed'),
+    (error, messageId) => app.log.error({ err: error, messageId }, 'delivery worker'),
+  )
   collectRouteTable(app)
   registerRequestLogging(app)
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
@@ -105,6 +121,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         auditRoutes,
         domainsRoutes,
         templatesRoutes,
+        sendRoutes,
+        messagesRoutes,
       ]
       for (const plugin of routes) {
         await v1.register(plugin, services)
@@ -116,7 +134,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   return app
 }
 
-function createServices(config: Config, deps: AppDeps, onUsageError: (error: unknown) => void): Services {
+function createServices(
+  config: Config,
+  deps: AppDeps,
+  onUsageError: (error: unknown) => void,
+  onWorkerError: (error: unknown, messageId: string | null) => void,
+): Services {
   const { db } = deps.database
   const clock = deps.clock ?? systemClock
   const verifier = new KeyVerifier(
@@ -126,10 +149,22 @@ function createServices(config: Config, deps: AppDeps, onUsageError: (error: unk
   )
   const secrets = deps.secrets ?? new SecretBox(resolveServerSecret(config))
   const core = createCoreServices({ config, db, clock, secrets, invalidateLocally: verifier.invalidate.bind(verifier) })
-  return { config, db, clock, verifier, ...core, usage: new UsageRecorder(db, clock, onUsageError) }
+  const worker = createDeliveryWorker({ config, db, clock, secrets, onError: onWorkerError })
+  return {
+    config,
+    db,
+    clock,
+    verifier,
+    ...core,
+    usage: new UsageRecorder(db, clock, onUsageError),
+    secrets,
+    sending: new SendingService({ db, clock, mail: config.mail, onQueued: () => worker?.wake() }),
+    messages: new MessagesService({ db, secrets }),
+    worker,
+  }
 }
 
-/** The usage flush and the invalidation listener live exactly as long as the app. */
+/** The usage flush, the invalidation listener and the delivery worker live exactly as long as the app. */
 function registerBackgroundWork(app: FastifyInstance, services: Services, database: DatabaseHandle): void {
   let stopListener: (() => Promise<void>) | null = null
   app.addHook('onReady', async () => {
@@ -144,8 +179,10 @@ function registerBackgroundWork(app: FastifyInstance, services: Services, databa
       onError: (error) => app.log.warn({ err: error }, 'key invalidation listener'),
     })
     stopListener = listener.stop
+    services.worker?.start()
   })
   app.addHook('onClose', async () => {
+    await services.worker?.stop()
     await stopListener?.()
     await services.usage.stop()
   })

@@ -70,6 +70,7 @@ export type FieldReason =
   | 'unknown_field'
   | 'duplicate'
   | 'not_allowed'
+  | 'too_large'
   | 'domain_not_verified'
 
 export type FieldErrors = Record<string, FieldReason>

@@ -1,7 +1,20 @@
 import { randomBytes } from 'node:crypto'
 
 /** Type prefixes of every id Keymail issues (api.md "Conventions"). */
-export type IdPrefix = 'org' | 'cli' | 'key' | 'evt' | 'usr' | 'aud' | 'dom' | 'tpl' | 'con' | 'msg' | 'whk' | 'snd'
+export type IdPrefix =
+  | 'org'
+  | 'cli'
+  | 'key'
+  | 'evt'
+  | 'usr'
+  | 'aud'
+  | 'dom'
+  | 'tpl'
+  | 'con'
+  | 'msg'
+  | 'whk'
+  | 'snd'
+  | 'job'
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 let lastTime = -1

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { Clock } from '../clock.ts'
+import type { Db } from '../db/database.ts'
+import { claimJobs, deleteJob, type JobRow, releaseJob } from './jobs.repository.ts'
+
+/** What a handler decides about a job: finished (delivered or given up), or to be tried again at `retryAt`. */
+export type JobOutcome = { done: true } | { retryAt: Date }
+
+export interface JobRunnerOptions {
+  db: Db
+  clock: Clock
+  queue: string
+  handle: (job: JobRow) => Promise<JobOutcome>
+  concurrency: number
+  leaseMs: number
+  /** How often to look for due jobs when idle; work queued by this process wakes the runner at once (wake()). */
+  pollMs: number
+  onError: (error: unknown, job: JobRow | null) => void
+}
+
+/**
+ * The claim loop shared by mail and webhook delivery. It keeps up to `concurrency` jobs in flight, each leased to
+ * this runner until done; a runner that dies lets its leases run out and another takes the jobs over.
+ */
+export class JobRunner {
+  /** Unique per process and runner: a lease is only ever completed by the runner that holds it. */
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
+  readonly #options: JobRunnerOptions
+  readonly #inFlight = new Map<string, Promise<void>>()
+  #running = false
+  #loop: Promise<void> | null = null
+  #wake: (() => void) | null = null
+  /** A wake() that arrived while the loop was busy claiming: the next sleep is skipped. */
+  #wakePending = false
+
+  constructor(options: JobRunnerOptions) {
+    this.#options = options
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size
+  }
+
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    this.#loop = this.#run()
+  }
+
+  /** Look for work now (new jobs were committed, or a slot came free). */
+  wake(): void {
+    if (this.#wake) this.#wake()
+    else this.#wakePending = true
+  }
+
+  /**
+   * Stops claiming, lets in-flight jobs finish for up to `graceMs`, then hands the unfinished ones back to the
+   * queue so another runner takes them at once instead of after the lease.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (!this.#running) return
+    this.#running = false
+    this.wake()
+    await this.#loop
+    const finished = Promise.all(this.#inFlight.values())
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise((resolve) => {
+      timer = setTimeout(resolve, graceMs)
+    })
+    await Promise.race([finished, timeout])
+    clearTimeout(timer)
+    const now = this.#options.clock.now().toISOString()
+    for (const id of this.#inFlight.keys()) {
+      await releaseJob(this.#options.db, id, this.owner, now).catch((error) => this.#options.onError(error, null))
+    }
+  }
+
+  async #run(): Promise<void> {
+    const { concurrency, pollMs } = this.#options
+    while (this.#running) {
+      const free = concurrency - this.#inFlight.size
+      let claimed = 0
+      if (free > 0) {
+        try {
+          const jobs = await this.#claim(free)
+          for (const job of jobs) this.#start(job)
+          claimed = jobs.length
+        } catch (error) {
+          this.#options.onError(error, null)
+        }
+      }
+      // A full batch suggests more is due: claim again at once (while slots are free).
+      if (claimed > 0 && claimed === free) continue
+      await this.#sleep(pollMs)
+    }
+  }
+
+  #claim(limit: number): Promise<JobRow[]> {
+    const { db, clock, queue, leaseMs } = this.#options
+    const now = clock.now()
+    return claimJobs(db, {
+      queue,
+      owner: this.owner,
+      now: now.toISOString(),
+      leaseUntil: new Date(now.getTime() + leaseMs).toISOString(),
+      limit,
+    })
+  }
+
+  #start(job: JobRow): void {
+    const run = this.#process(job).finally(() => {
+      this.#inFlight.delete(job.id)
+      this.wake()
+    })
+    this.#inFlight.set(job.id, run)
+  }
+
+  async #process(job: JobRow): Promise<void> {
+    const { db, handle, onError } = this.#options
+    let outcome: JobOutcome
+    try {
+      outcome = await handle(job)
+    } catch (error) {
+      // A handler that throws (database down mid-job) gets its job back after the lease; nothing is lost.
+      onError(error, job)
+      return
+    }
+    try {
+      if ('done' in outcome) await deleteJob(db, job.id, this.owner)
+      else await releaseJob(db, job.id, this.owner, outcome.retryAt.toISOString())
+    } catch (error) {
+      onError(error, job)
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#wakePending) {
+      this.#wakePending = false
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.#wake = () => {
+        this.#wake = null
+        done()
+      }
+    })
+  }
+}

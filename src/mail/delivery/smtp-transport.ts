@@ -1,0 +1,44 @@
+import nodemailer from 'nodemailer'
+import type { SendMailOptions } from 'nodemailer/lib/mailer'
+
+/** What the worker needs from a mail transport: send one message, close the pool. */
+export interface MailTransport {
+  send(mail: SendMailOptions): Promise<{ response: string }>
+  close(): void
+}
+
+/** Timeouts stay well under the job lease, so a stuck relay turns into a retry, never into a double claim. */
+const TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, socketTimeout: 60_000 }
+
+/** nodemailer's pooled SMTP transport to SMTP_URL: connections are kept open and reused across messages. */
+export function smtpTransport(url: string, poolSize: number): MailTransport {
+  const transport = nodemailer.createTransport({
+    url,
+    pool: true,
+    maxConnections: poolSize,
+    maxMessages: Number.POSITIVE_INFINITY,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+    ...TIMEOUTS,
+  })
+  return {
+    send: async (mail) => {
+      const info = await transport.sendMail(mail)
+      return { response: info.response ?? '' }
+    },
+    close: () => transport.close(),
+  }
+}
+
+/** The full MIME source, DKIM signature included, of what would be sent (captured messages' `?include=raw`). */
+export async function renderRaw(mail: SendMailOptions): Promise<string> {
+  const transport = nodemailer.createTransport({
+    streamTransport: true,
+    buffer: true,
+    newline: 'unix',
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  })
+  const info = await transport.sendMail(mail)
+  return (info.message as Buffer).toString('utf8')
+}

@@ -1,0 +1,74 @@
+import type { Insertable, Selectable, Updateable } from 'kysely'
+import type { Db } from '../../db/database.ts'
+import type { MessageStatus, MessagesTable, SendsTable } from './sending.table.ts'
+
+export type MessageRow = Selectable<MessagesTable>
+export type SendRow = Selectable<SendsTable>
+
+export async function insertSend(db: Db, send: Insertable<SendsTable>, messages: Insertable<MessagesTable>[]) {
+  await db.insertInto('sends').values(send).execute()
+  // Chunked: SQLite allows at most 32,766 bound parameters per statement (17 columns × 1,000 rows is under it).
+  for (let i = 0; i < messages.length; i += 1000) {
+    await db
+      .insertInto('messages')
+      .values(messages.slice(i, i + 1000))
+      .execute()
+  }
+}
+
+export async function findMessage(db: Db, organizationId: string, id: string): Promise<MessageRow | undefined> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', id)
+    .executeTakeFirst()
+}
+
+/** What a restricted key may see: messages from these domains (names or ids) and/or these sender addresses. */
+export interface MessageVisibility {
+  domains: string[] | null
+  senders: string[] | null
+}
+
+export async function listMessages(
+  db: Db,
+  organizationId: string,
+  filter: { status?: MessageStatus; visibility: MessageVisibility },
+  page: { limit: number; offset: number },
+): Promise<{ rows: MessageRow[]; total: number }> {
+  const { domains, senders } = filter.visibility
+  const query = db
+    .selectFrom('messages')
+    .where('organization_id', '=', organizationId)
+    .$if(filter.status !== undefined, (q) => q.where('status', '=', filter.status as MessageStatus))
+    .$if(domains !== null, (q) => q.where('domain_id', 'in', allowedDomainIds(db, organizationId, domains ?? [])))
+    .$if(senders !== null, (q) => q.where('from_email', 'in', senders?.length ? senders : ['']))
+  const [rows, count] = await Promise.all([
+    query.selectAll().orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
+    query.select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow(),
+  ])
+  return { rows, total: Number(count.total) }
+}
+
+export async function findSend(db: Db, id: string): Promise<SendRow | undefined> {
+  return db.selectFrom('sends').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/** A message by id alone: the delivery worker acts for every organization. */
+export async function findMessageForDelivery(db: Db, id: string): Promise<MessageRow | undefined> {
+  return db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export async function updateMessage(db: Db, id: string, changes: Updateable<MessagesTable>): Promise<void> {
+  await db.updateTable('messages').set(changes).where('id', '=', id).execute()
+}
+
+function allowedDomainIds(db: Db, organizationId: string, domains: string[]) {
+  const names = domains.length ? domains : ['']
+  return db
+    .selectFrom('domains')
+    .select('id')
+    .where('organization_id', '=', organizationId)
+    .where((eb) => eb.or([eb('name', 'in', names), eb('id', 'in', names)]))
+}
