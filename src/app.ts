@@ -12,6 +12,7 @@ import type { Db } from './db/database.ts'
 import { registerApiDocs } from './docs/openapi.ts'
 import { handleError } from './errors.ts'
 import { healthRoutes } from './http/health.routes.ts'
+import { startIdempotencyPurge } from './idempotency/purge.ts'
 import { requestIdFor } from './http/request-id.ts'
 import { registerRequestLogging } from './http/request-logging.ts'
 import { collectRouteTable } from './http/route-table.ts'
@@ -167,8 +168,12 @@ function createServices(
 /** The usage flush, the invalidation listener and the delivery worker live exactly as long as the app. */
 function registerBackgroundWork(app: FastifyInstance, services: Services, database: DatabaseHandle): void {
   let stopListener: (() => Promise<void>) | null = null
+  let stopPurge: (() => void) | null = null
   app.addHook('onReady', async () => {
     services.usage.start(services.config.usageFlushMs)
+    stopPurge = startIdempotencyPurge(services.db, services.clock, (error) =>
+      app.log.warn({ err: error }, 'idempotency purge'),
+    )
     const listener = await startInvalidationListener({
       db: database.db,
       dialect: database.dialect,
@@ -183,6 +188,7 @@ function registerBackgroundWork(app: FastifyInstance, services: Services, databa
   })
   app.addHook('onClose', async () => {
     await services.worker?.stop()
+    stopPurge?.()
     await stopListener?.()
     await services.usage.stop()
   })

@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { registerDomainCommands } from './cli/domain.commands.ts'
 import { registerKeyCommands } from './cli/key.commands.ts'
 import { failWith } from './cli/output.ts'
 import { registerStaffCommands } from './cli/staff.commands.ts'
@@ -7,6 +8,7 @@ import { loadConfig } from './config.ts'
 import { connectDatabase } from './db/connect.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import { runServer } from './server.ts'
+import { runWorker } from './worker.ts'
 
 /** `keymail <command>`: every command reads the same configuration as the server. */
 export function buildCli(): Command {
@@ -18,6 +20,11 @@ export function buildCli(): Command {
     .command('serve')
     .description('run the HTTP API (migrates the database first)')
     .action(() => runServer(loadConfig()))
+
+  program
+    .command('worker')
+    .description('run only the delivery worker (needs SMTP_URL); several may run against one PostgreSQL database')
+    .action(() => runWorker(loadConfig()))
 
   program
     .command('migrate')
@@ -34,6 +41,7 @@ export function buildCli(): Command {
 
   registerTenancyCommands(program)
   registerKeyCommands(program)
+  registerDomainCommands(program)
   registerStaffCommands(program)
   return program
 }

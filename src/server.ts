@@ -9,6 +9,7 @@ import { connectDatabase, type DatabaseHandle } from './db/connect.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import { SecretBox } from './secrets/sealed.ts'
 import { resolveServerSecret } from './secrets/server-secret.ts'
+import { shutdownSignal } from './signals.ts'
 
 export interface RunningServer {
   app: FastifyInstance
@@ -57,24 +58,13 @@ function stopper(app: FastifyInstance, database: DatabaseHandle): () => Promise<
 }
 
 /**
- * `keymail serve`: start, then stop gracefully on SIGINT/SIGTERM (a second signal exits at once). Handlers are
- * installed before starting, so a signal during start-up still shuts down cleanly once the server is up.
+ * `keymail serve`: start, then stop gracefully on SIGINT/SIGTERM (a second signal exits at once). Stopping drains
+ * HTTP, lets in-flight deliveries finish (KEYMAIL_SHUTDOWN_GRACE_MS), flushes usage and closes the database.
  */
 export async function runServer(config: Config): Promise<void> {
-  let signalled = false
-  let exit: ((code: number) => void) | null = null
-  const exitCode = new Promise<number>((resolve) => {
-    exit = resolve
-  })
-  const onSignal = () => {
-    if (signalled) process.exit(1)
-    signalled = true
-    exit?.(0)
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  const signal = shutdownSignal()
   const server = await startServer(config)
-  const code = await exitCode
+  await signal
   server.app.log.info('shutting down')
   try {
     await server.stop()
@@ -82,5 +72,5 @@ export async function runServer(config: Config): Promise<void> {
     server.app.log.error({ err: error }, 'shutdown failed')
     process.exit(1)
   }
-  process.exit(code)
+  process.exit(0)
 }

@@ -187,6 +187,18 @@ async function createFixtures(t: TestApp): Promise<Fixtures> {
   const subAccount = await t.core.tenancy.createSubAccount(t.org.id, { handle: 'a-sub-account' }, actor)
   const subAccountKey = await t.issueKey({ name: 'sub-account key' }, subAccount.client)
   const neighbour = await t.createOrgWithClient('neighbour')
+  const template = await t.core.templates.create(t.org.id, { name: 'target of the neighbour', text: 'x' }, actor)
+  const domain = await t.core.domains.create(t.org.id, 'mail.matrix.test', actor, { verified: true })
+  const sent = await t.request({
+    method: 'POST',
+    url: '/v1/send',
+    body: {
+      personalizations: [{ to: [{ email: 'a@example.org' }] }],
+      from: { email: 'app@mail.matrix.test' },
+      subject: 'target of the neighbour',
+      content: [{ type: 'text/plain', value: 'x' }],
+    },
+  })
 
   // Expiry last: moving the clock only affects keys with an expiry, and this is the only one.
   const expiresAt = new Date(t.clock.now().getTime() + 60_000).toISOString()
@@ -207,6 +219,9 @@ async function createFixtures(t: TestApp): Promise<Fixtures> {
       clients: t.client.slug,
       'sub-accounts': subAccount.organization.slug,
       'sub-accounts/api-keys': subAccountKey.id,
+      templates: template.id,
+      domains: domain.id,
+      messages: sent.body.messages[0].id,
     },
   }
 }

@@ -1,5 +1,5 @@
 import { ApiError, type FieldErrors } from '../../errors.ts'
-import { missingVariables, render } from '../templates/render.ts'
+import { renderTemplate } from '../templates/templates.ts'
 import type { SendRequest } from './send.schemas.ts'
 import { address, type Recipients, type SendContent, type StoredAttachment } from './send-content.ts'
 
@@ -88,18 +88,21 @@ export function prepareSend(body: SendRequest, template: TemplateSource | null, 
     // Without any subject, resolveContent has already reported `subject: required`.
     if (subject === null) return
     const substitutions = personalization.substitutions ?? {}
-    for (const name of missingVariables([subject, content.text, content.html], substitutions)) {
-      if (Object.keys(fields).length < MAX_REPORTED_FIELDS)
-        fields[`personalizations[${index}].substitutions.${name}`] = 'required'
+    // Rendering proves every variable has a value and no subject value carries a line break (a header injection).
+    const result = renderTemplate({ subject, text: content.text, html: content.html }, substitutions)
+    if (!result.ok) {
+      for (const [field, reason] of Object.entries(result.fields)) {
+        if (Object.keys(fields).length < MAX_REPORTED_FIELDS) fields[`personalizations[${index}].${field}`] = reason
+      }
+      return
     }
-    if (Object.keys(fields).length > 0) return
     messages.push({
       recipients: {
         to: personalization.to.map(address),
         cc: (personalization.cc ?? []).map(address),
         bcc: (personalization.bcc ?? []).map(address),
       },
-      subject: render(subject, substitutions, 'text'),
+      subject: result.rendered.subject ?? subject,
       substitutions,
     })
   })
