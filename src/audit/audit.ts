@@ -19,7 +19,14 @@ export type AuditAction =
   | 'client.updated'
   | 'client.deactivated'
   | 'client.reactivated'
+  | 'domain.created'
+  | 'domain.verified'
+  | 'domain.unverified'
+  | 'domain.deleted'
   | 'organization.created'
+  | 'template.created'
+  | 'template.updated'
+  | 'template.deleted'
   | 'user.created'
 
 export interface AuditEventInput {
