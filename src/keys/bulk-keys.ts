@@ -1,7 +1,13 @@
 import { recordAuditEvents } from '../audit/audit.service.ts'
 import { ApiError } from '../errors.ts'
 import { findEscalations } from './key-powers.ts'
-import { type CreateKeyInput, newKeyRow, resolveCreateSettings, settingsPowers } from './key-settings.ts'
+import {
+  type CreateKeyInput,
+  type CreateKeyReferences,
+  newKeyRow,
+  resolveCreateSettings,
+  settingsPowers,
+} from './key-settings.ts'
 import * as repo from './keys.repository.ts'
 import type { Caller, KeysServiceDeps } from './keys.service.ts'
 
@@ -30,9 +36,10 @@ export async function createKeysInBulk(
   count: number,
   caller: Caller,
   onCommitted: (keys: BulkIssuedKey[]) => void,
+  references: CreateKeyReferences = {},
 ): Promise<number> {
   const now = deps.clock.now()
-  const base = resolveCreateSettings(input, now, caller.powers?.mode)
+  const base = resolveCreateSettings(input, now, caller.powers?.mode, references)
   const escalations = caller.powers ? findEscalations(caller.powers, settingsPowers(base)) : {}
   if (Object.keys(escalations).length)
     throw ApiError.validation(escalations, 'A key can only grant powers it holds itself.')

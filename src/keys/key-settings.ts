@@ -37,14 +37,27 @@ export interface KeySettings extends KeyPowers {
 }
 
 /**
+ * What the service looked up for the ids a create request refers to: the name of the `sending_domain_id`'s domain,
+ * or null when the organization has no such (non-deleted) domain.
+ */
+export interface CreateKeyReferences {
+  sendingDomainName?: string | null
+}
+
+/**
  * Turns a create request into complete settings, or throws a validation_error naming every bad field.
  * `defaultMode` is the creating key's mode, so a test key creates test keys unless told otherwise.
  */
-export function resolveCreateSettings(input: CreateKeyInput, now: Date, defaultMode: KeyMode = 'live'): KeySettings {
+export function resolveCreateSettings(
+  input: CreateKeyInput,
+  now: Date,
+  defaultMode: KeyMode = 'live',
+  references: CreateKeyReferences = {},
+): KeySettings {
   const fields: FieldErrors = {}
   if (input.scope !== undefined && input.scopes !== undefined) fields.scope = 'invalid'
   const scopes = input.scopes ? normalizeScopes(input.scopes) : expandPreset(input.scope ?? 'full')
-  const restrictions = resolveRestrictions(input.restrictions ?? null, fields)
+  const restrictions = resolveRestrictions(withSendingDomain(input, references, fields), fields)
   rejectNotYetAvailable(input, fields)
   const settings: KeySettings = {
     name: input.name.trim(),
@@ -106,14 +119,28 @@ function resolveExpiry(value: string | null, now: Date, fields: FieldErrors): st
 }
 
 /**
- * Sending domains and templates arrive with the sending issue. Until then any id given cannot exist, so it is
- * reported as `not_found` instead of being stored unchecked.
+ * `sending_domain_id` is the one-domain shorthand for `restrictions.domains`: it becomes `[that domain's name]`, so it
+ * is stored, compared (no escalation) and enforced exactly like a domain allowlist given by name. Giving both is
+ * ambiguous and refused.
  */
-function rejectNotYetAvailable(
-  input: Pick<CreateKeyInput, 'sending_domain_id' | 'opt_in_template_id'>,
+function withSendingDomain(
+  input: CreateKeyInput,
+  references: CreateKeyReferences,
   fields: FieldErrors,
-): void {
-  if (input.sending_domain_id !== undefined && input.sending_domain_id !== null) fields.sending_domain_id = 'not_found'
+): Partial<Restrictions> | null {
+  const restrictions = input.restrictions ?? null
+  if (input.sending_domain_id === undefined || input.sending_domain_id === null) return restrictions
+  if (restrictions?.domains !== undefined) fields.sending_domain_id = 'invalid'
+  else if (!references.sendingDomainName) fields.sending_domain_id = 'not_found'
+  else return { ...restrictions, domains: [references.sendingDomainName] }
+  return restrictions
+}
+
+/**
+ * Templates arrive with the sending issue. Until then any id given cannot exist, so it is reported as `not_found`
+ * instead of being stored unchecked.
+ */
+function rejectNotYetAvailable(input: Pick<CreateKeyInput, 'opt_in_template_id'>, fields: FieldErrors): void {
   if (input.opt_in_template_id !== undefined && input.opt_in_template_id !== null)
     fields.opt_in_template_id = 'not_found'
 }

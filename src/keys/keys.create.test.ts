@@ -199,7 +199,7 @@ describe.each(DIALECTS)('POST /v1/api-keys on %s', (dialect) => {
       })
     })
 
-    it('rejects a sending_domain_id or opt_in_template_id as not_found until those features exist', async () => {
+    it('rejects an unknown sending_domain_id, and an opt_in_template_id until templates exist, as not_found', async () => {
       const response = await create({ name: 'refs', sending_domain_id: 'dom_123', opt_in_template_id: 'tpl_123' })
       expect(response.status).toBe(400)
       expect(response.body.error.fields).toEqual({ sending_domain_id: 'not_found', opt_in_template_id: 'not_found' })

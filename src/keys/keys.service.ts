@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts'
 import type { Db } from '../db/database.ts'
 import { isUniqueViolation } from '../db/db-errors.ts'
 import { ApiError } from '../errors.ts'
+import { findDomainInOrganization } from '../mail/domains/domains.repository.ts'
 import { type ApiKey, type ApiKeyStatus, apiKeyFromRow, keyPowers, keyStatus } from './api-key.ts'
 import { type BulkIssuedKey, createKeysInBulk } from './bulk-keys.ts'
 import type { InvalidationHandler } from './invalidation/invalidation.ts'
@@ -11,6 +12,7 @@ import { publishInvalidation } from './invalidation/invalidations.repository.ts'
 import { findEscalations, type KeyPowers } from './key-powers.ts'
 import {
   type CreateKeyInput,
+  type CreateKeyReferences,
   changedFields,
   type KeySettings,
   newKeyRow,
@@ -57,21 +59,30 @@ export class KeysService {
     caller: Caller,
     fixed?: { publicId: string; secret: string },
   ): Promise<IssuedKey> {
+    const references = await this.referencesOf(client.organizationId, input)
     const now = this.deps.clock.now()
-    const settings = resolveCreateSettings(input, now, caller.powers?.mode)
+    const settings = resolveCreateSettings(input, now, caller.powers?.mode, references)
     if (caller.powers) assertWithin(caller.powers, settingsPowers(settings))
     return this.insert(client, settings, caller.actor, now, { action: 'api_key.created', fixed })
   }
 
   /** Many keys with the same settings, committed in batches (see bulk-keys.ts). */
-  createMany(
+  async createMany(
     client: { id: string; organizationId: string },
     input: CreateKeyInput,
     count: number,
     caller: Caller,
     onCommitted: (keys: BulkIssuedKey[]) => void,
   ): Promise<number> {
-    return createKeysInBulk(this.deps, client, input, count, caller, onCommitted)
+    const references = await this.referencesOf(client.organizationId, input)
+    return createKeysInBulk(this.deps, client, input, count, caller, onCommitted, references)
+  }
+
+  /** A `sending_domain_id` must name a non-deleted domain of the new key's own organization (pending ones count). */
+  private async referencesOf(organizationId: string, input: CreateKeyInput): Promise<CreateKeyReferences> {
+    if (input.sending_domain_id === undefined || input.sending_domain_id === null) return {}
+    const domain = await findDomainInOrganization(this.deps.db, organizationId, input.sending_domain_id)
+    return { sendingDomainName: domain?.name ?? null }
   }
 
   async list(clientIds: readonly string[], status: ApiKeyStatus | 'all', page: { limit: number; offset: number }) {
