@@ -18,13 +18,24 @@ export interface LoadResult {
  */
 export async function drive(
   server: ServerUnderTest,
-  options: { path: string; seconds?: number; amount?: number; connections: number; pickKey: (() => string) | null },
+  options: {
+    path: string
+    seconds?: number
+    amount?: number
+    connections: number
+    pickKey: (() => string) | null
+    /** A JSON body to POST instead of a GET. */
+    postJson?: string
+  },
 ): Promise<LoadResult> {
   const cpuBefore = server.cpuSeconds()
   const result = await autocannon({
     url: `${server.url}${options.path}`,
     connections: options.connections,
     ...(options.amount ? { amount: options.amount } : { duration: options.seconds }),
+    ...(options.postJson
+      ? { method: 'POST', body: options.postJson, headers: { 'content-type': 'application/json' } }
+      : {}),
     requests: [
       {
         setupRequest: (request: { headers?: Record<string, string> }) => {

@@ -27,6 +27,8 @@ export async function startServer(
   env: Record<string, string>,
   logFile: string,
   cwd = ROOT,
+  /** What the log says once the process is ready; its first group, if any, is the URL. */
+  ready = /(?:listening|Server listening at) (http:\/\/127\.0\.0\.1:\d+)/,
 ): Promise<ServerUnderTest> {
   const out = openSync(logFile, 'w')
   const child = spawn(process.execPath, args, {
@@ -35,7 +37,7 @@ export async function startServer(
     stdio: ['ignore', out, out],
   })
   closeSync(out)
-  const url = await waitForListening(child, logFile)
+  const url = await waitForReady(child, logFile, ready)
   const pid = child.pid as number
   return {
     name,
@@ -47,11 +49,11 @@ export async function startServer(
   }
 }
 
-async function waitForListening(child: ChildProcess, logFile: string): Promise<string> {
+async function waitForReady(child: ChildProcess, logFile: string, ready: RegExp): Promise<string> {
   for (let attempt = 0; attempt < 1200; attempt++) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${readFileSync(logFile, 'utf8').slice(-2000)}`)
-    const match = /(?:listening|Server listening at) (http:\/\/127\.0\.0\.1:\d+)/.exec(readFileSync(logFile, 'utf8'))
-    if (match) return match[1] as string
+    const match = ready.exec(readFileSync(logFile, 'utf8'))
+    if (match) return match[1] ?? ''
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   child.kill('SIGKILL')
