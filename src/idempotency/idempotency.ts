@@ -51,16 +51,11 @@ export function requestHash(method: string, path: string, body: unknown): string
  */
 export async function runIdempotent(
   deps: { db: Db; clock: Clock },
-  scope: { clientId: string; key: string | null; hash: string },
+  scope: { clientId: string; key: string; hash: string },
   prepare: () => Promise<PreparedWrite>,
 ): Promise<IdempotentResult> {
   const { db, clock } = deps
   const { clientId, key, hash } = scope
-  if (key === null) {
-    const prepared = await prepare()
-    await db.transaction().execute((trx) => prepared.write(trx))
-    return { ...prepared.response, replayed: false }
-  }
   const now = clock.now()
   const cutoff = new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS).toISOString()
   const existing = await findIdempotencyRow(db, clientId, key)

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/database.ts'
-import { IDEMPOTENCY_WINDOW_MS } from './idempotency.ts'
 import { purgeIdempotencyRows } from './idempotency.repository.ts'
+import { IDEMPOTENCY_WINDOW_MS } from './idempotency.ts'
 
 const EVERY_MS = 3_600_000
 

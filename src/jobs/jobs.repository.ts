@@ -6,7 +6,13 @@ import type { JobsTable } from './jobs.table.ts'
 export type JobRow = Selectable<JobsTable>
 
 export async function insertJobs(db: Db, rows: Insertable<JobsTable>[]): Promise<void> {
-  if (rows.length > 0) await db.insertInto('jobs').values(rows).execute()
+  // Chunked: 7 columns × 1,000 rows stays far under SQLite's limit on bound parameters.
+  for (let i = 0; i < rows.length; i += 1000) {
+    await db
+      .insertInto('jobs')
+      .values(rows.slice(i, i + 1000))
+      .execute()
+  }
 }
 
 /**

@@ -39,6 +39,7 @@ export async function renderRaw(mail: SendMailOptions): Promise<string> {
     disableFileAccess: true,
     disableUrlAccess: true,
   })
-  const info = await transport.sendMail(mail)
+  // The stream transport keeps Bcc in the headers; SMTP delivery drops it. Blind copies stay blind here too.
+  const info = await transport.sendMail({ ...mail, bcc: undefined })
   return (info.message as Buffer).toString('utf8')
 }

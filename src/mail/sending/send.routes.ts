@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import type { Services } from '../../app.ts'
-import { idempotencyKeyOf, requestHash } from '../../idempotency/idempotency.ts'
+import { idempotencyKeyOf } from '../../idempotency/idempotency.ts'
 import { SendBody, sendResponses } from './send.schemas.ts'
 
 /** Room for the largest allowed attachments in base64 (4/3 of their size) plus the rest of the request. */
@@ -31,8 +31,7 @@ export async function sendRoutes(fastify: FastifyInstance, services: Services): 
     },
     async (request, reply) => {
       const key = idempotencyKeyOf(request.headers['idempotency-key'])
-      const hash = requestHash('POST', '/v1/send', request.body)
-      const result = await sending.accept(request.auth, request.body, { key, hash })
+      const result = await sending.accept(request.auth, request.body, key)
       if (result.replayed) reply.header('Idempotent-Replayed', 'true')
       return reply.code(202).send(result.body as never)
     },

@@ -5,9 +5,10 @@ import type { MessageStatus, MessagesTable, SendsTable } from './sending.table.t
 export type MessageRow = Selectable<MessagesTable>
 export type SendRow = Selectable<SendsTable>
 
-export async function insertSend(db: Db, send: Insertable<SendsTable>, messages: Insertable<MessagesTable>[]) {
-  await db.insertInto('sends').values(send).execute()
-  // Chunked: SQLite allows at most 32,766 bound parameters per statement (17 columns × 1,000 rows is under it).
+/** Sends and their messages, in multi-row statements (several sends at once under group commit). */
+export async function insertSends(db: Db, sends: Insertable<SendsTable>[], messages: Insertable<MessagesTable>[]) {
+  await db.insertInto('sends').values(sends).execute()
+  // Chunked: SQLite allows at most 32,766 bound parameters per statement (16 columns × 1,000 rows is under it).
   for (let i = 0; i < messages.length; i += 1000) {
     await db
       .insertInto('messages')

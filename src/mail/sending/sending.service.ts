@@ -4,16 +4,25 @@ import type { MailConfig } from '../../config.ts'
 import type { Db } from '../../db/database.ts'
 import { newId } from '../../db/ids.ts'
 import { ApiError } from '../../errors.ts'
-import { type IdempotentResult, type PreparedWrite, runIdempotent } from '../../idempotency/idempotency.ts'
-import { insertJobs } from '../../jobs/jobs.repository.ts'
+import {
+  type IdempotentResult,
+  requestHash,
+  runIdempotent,
+  type StoredResponse,
+} from '../../idempotency/idempotency.ts'
 import { DELIVERY_QUEUE } from '../delivery/delivery-queue.ts'
 import { type DomainRow, findDomainByName } from '../domains/domains.repository.ts'
 import { findTemplate } from '../templates/templates.repository.ts'
+import { Outbox, type OutboxEntry, writeOutbox } from './outbox.ts'
 import { type PreparedSend, prepareSend } from './prepare-send.ts'
 import type { SendRequest } from './send.schemas.ts'
 import { domainOf, normalizeAddress, toLine } from './send-content.ts'
-import { insertSend } from './sending.repository.ts'
 import type { MessageStatus } from './sending.table.ts'
+
+interface PreparedOutbox {
+  response: StoredResponse
+  entry: OutboxEntry
+}
 
 /**
  * Accepts mail: checks the sender's domain and the key's restrictions, renders nothing yet but proves every
@@ -29,23 +38,41 @@ export class SendingService {
       /** Tells this process's delivery worker there is work, so it need not wait for its next poll. */
       onQueued: () => void
     },
-  ) {}
+  ) {
+    this.#outbox = new Outbox(deps.db)
+  }
 
-  async accept(
-    auth: AuthContext,
-    body: SendRequest,
-    idempotency: { key: string | null; hash: string },
-  ): Promise<IdempotentResult> {
+  readonly #outbox: Outbox
+
+  /**
+   * `idempotencyKey` null: the send joins the next group commit. With a key, the stored response row goes into
+   * the same transaction as the send, alone (see idempotency/).
+   */
+  async accept(auth: AuthContext, body: SendRequest, idempotencyKey: string | null): Promise<IdempotentResult> {
     const { db, clock } = this.deps
-    const result = await runIdempotent({ db, clock }, { clientId: auth.client.id, ...idempotency }, () =>
-      this.prepare(auth, body),
-    )
+    let result: IdempotentResult
+    if (idempotencyKey === null) {
+      const prepared = await this.prepare(auth, body)
+      await this.#outbox.commit(prepared.entry)
+      result = { ...prepared.response, replayed: false }
+    } else {
+      // Before any replay: a key may not learn of sends from addresses it could not have sent from itself.
+      assertSenderAllowed(auth, body.from.email)
+      // Test and live keys of a client never share an Idempotency-Key: a live send is never answered with a
+      // captured test send (as Stripe keeps test and live apart).
+      const key = `${auth.key.mode}:${idempotencyKey}`
+      const scope = { clientId: auth.client.id, key, hash: requestHash('POST', '/v1/send', body) }
+      result = await runIdempotent({ db, clock }, scope, async () => {
+        const prepared = await this.prepare(auth, body)
+        return { response: prepared.response, write: (trx) => writeOutbox(trx, [prepared.entry]) }
+      })
+    }
     if (!result.replayed && (result.body as { messages: { status: string }[] }).messages[0]?.status === 'queued')
       this.deps.onQueued()
     return result
   }
 
-  private async prepare(auth: AuthContext, body: SendRequest): Promise<PreparedWrite> {
+  private async prepare(auth: AuthContext, body: SendRequest): Promise<PreparedOutbox> {
     const { db, clock, mail } = this.deps
     const domain = await this.senderDomain(auth, body.from.email)
     let template = null
@@ -62,10 +89,7 @@ export class SendingService {
   private async senderDomain(auth: AuthContext, from: string): Promise<DomainRow> {
     const domain = await findDomainByName(this.deps.db, auth.organization.id, domainOf(from))
     if (!domain || domain.status !== 'verified') throw ApiError.validation({ from: 'domain_not_verified' })
-    const { domains, senders } = auth.key.restrictions
-    if (domains !== null && !domains.includes(domain.name) && !domains.includes(domain.id))
-      throw new ApiError('domain_not_allowed')
-    if (senders !== null && !senders.includes(normalizeAddress(from))) throw new ApiError('domain_not_allowed')
+    assertSenderAllowed(auth, from)
     return domain
   }
 
@@ -75,7 +99,7 @@ export class SendingService {
     prepared: PreparedSend,
     status: MessageStatus,
     now: Date,
-  ): PreparedWrite {
+  ): PreparedOutbox {
     const at = now.toISOString()
     const sendId = newId('snd', now.getTime())
     const messages = prepared.messages.map((message) => ({
@@ -128,12 +152,13 @@ export class SendingService {
       content: JSON.stringify(prepared.content),
       created_at: at,
     }
-    return {
-      response,
-      write: async (trx) => {
-        await insertSend(trx, send, messages)
-        for (let i = 0; i < jobs.length; i += 1000) await insertJobs(trx, jobs.slice(i, i + 1000))
-      },
-    }
+    return { response, entry: { send, messages, jobs } }
   }
+}
+
+/** The key's `restrictions.domains` (domain names) and `restrictions.senders` must both allow `from`. */
+function assertSenderAllowed(auth: AuthContext, from: string): void {
+  const { domains, senders } = auth.key.restrictions
+  if (domains !== null && !domains.includes(domainOf(from))) throw new ApiError('domain_not_allowed')
+  if (senders !== null && !senders.includes(normalizeAddress(from))) throw new ApiError('domain_not_allowed')
 }
