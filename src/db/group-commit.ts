@@ -24,7 +24,7 @@ export class GroupCommit<T> {
     private readonly maxBatch = 64,
   ) {}
 
-  submit(item: T): Promise<void> {
+  commit(item: T): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ item, resolve, reject })
       if (!this.#running) {

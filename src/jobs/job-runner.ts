@@ -2,10 +2,19 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Clock } from '../clock.ts'
 import type { Db } from '../db/database.ts'
+import { GroupCommit } from '../db/group-commit.ts'
 import { claimJobs, deleteJob, type JobRow, releaseJob } from './jobs.repository.ts'
 
-/** What a handler decides about a job: finished (delivered or given up), or to be tried again at `retryAt`. */
-export type JobOutcome = { done: true } | { retryAt: Date }
+/**
+ * What a handler decides about a job: finished (delivered or given up), or to be tried again at `retryAt`. `record`
+ * is the handler's own write (the message's new status); it commits together with the job's removal or release.
+ */
+export type JobOutcome = ({ done: true } | { retryAt: Date }) & { record?: (trx: Db) => Promise<void> }
+
+interface Completion {
+  job: JobRow
+  outcome: JobOutcome
+}
 
 export interface JobRunnerOptions {
   db: Db
@@ -16,6 +25,8 @@ export interface JobRunnerOptions {
   leaseMs: number
   /** How often to look for due jobs when idle; work queued by this process wakes the runner at once (wake()). */
   pollMs: number
+  /** Called with each claimed batch before its jobs start (one statement for the batch, e.g. "sending"). */
+  onClaimed?: (jobs: JobRow[]) => Promise<void>
   onError: (error: unknown, job: JobRow | null) => void
 }
 
@@ -27,6 +38,8 @@ export class JobRunner {
   /** Unique per process and runner: a lease is only ever completed by the runner that holds it. */
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
   readonly #options: JobRunnerOptions
+  /** Outcomes of jobs finishing together are committed in one transaction. */
+  readonly #completions: GroupCommit<Completion>
   readonly #inFlight = new Map<string, Promise<void>>()
   #running = false
   #loop: Promise<void> | null = null
@@ -36,6 +49,7 @@ export class JobRunner {
 
   constructor(options: JobRunnerOptions) {
     this.#options = options
+    this.#completions = new GroupCommit(options.db, (trx, completions) => this.#complete(trx, completions))
   }
 
   get inFlight(): number {
@@ -84,6 +98,7 @@ export class JobRunner {
       if (free > 0) {
         try {
           const jobs = await this.#claim(free)
+          if (jobs.length > 0) await this.#options.onClaimed?.(jobs)
           for (const job of jobs) this.#start(job)
           claimed = jobs.length
         } catch (error) {
@@ -117,7 +132,7 @@ export class JobRunner {
   }
 
   async #process(job: JobRow): Promise<void> {
-    const { db, handle, onError } = this.#options
+    const { handle, onError } = this.#options
     let outcome: JobOutcome
     try {
       outcome = await handle(job)
@@ -127,10 +142,20 @@ export class JobRunner {
       return
     }
     try {
-      if ('done' in outcome) await deleteJob(db, job.id, this.owner)
-      else await releaseJob(db, job.id, this.owner, outcome.retryAt.toISOString())
+      await this.#completions.commit({ job, outcome })
     } catch (error) {
       onError(error, job)
+    }
+  }
+
+  /** A job is removed (or released) only if this runner still holds it; the handler's record goes with it. */
+  async #complete(trx: Db, completions: Completion[]): Promise<void> {
+    for (const { job, outcome } of completions) {
+      const held =
+        'done' in outcome
+          ? await deleteJob(trx, job.id, this.owner)
+          : await releaseJob(trx, job.id, this.owner, outcome.retryAt.toISOString())
+      if (held) await outcome.record?.(trx)
     }
   }
 

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import type { SendMailOptions } from 'nodemailer/lib/mailer'
 import type { MailAddress, Recipients, SendContent } from '../sending/send-content.ts'
 import type { MessageRow } from '../sending/sending.repository.ts'
@@ -7,8 +8,8 @@ export interface ComposeInput {
   message: Pick<MessageRow, 'id' | 'recipients' | 'subject' | 'substitutions' | 'created_at'>
   content: SendContent
   domain: { name: string; dkim_selector: string }
-  /** PEM; the message is DKIM-signed with it for the domain's selector. */
-  dkimPrivateKey: string
+  /** The message is DKIM-signed with it for the domain's selector (a parsed key: see dkim-keys.ts). */
+  dkimPrivateKey: KeyObject
 }
 
 /**

@@ -4,13 +4,14 @@ import type { Db } from '../../db/database.ts'
 import { type JobOutcome, JobRunner } from '../../jobs/job-runner.ts'
 import type { JobRow } from '../../jobs/jobs.repository.ts'
 import type { SecretBox } from '../../secrets/sealed.ts'
-import { openDkimPrivateKey } from '../domains/dkim.ts'
 import { findDomainById } from '../domains/domains.repository.ts'
 import type { SendContent } from '../sending/send-content.ts'
-import { findMessageForDelivery, findSend, updateMessage } from '../sending/sending.repository.ts'
+import { updateMessage } from '../sending/sending.repository.ts'
 import type { MessageStatus } from '../sending/sending.table.ts'
 import { composeMail } from './compose.ts'
+import { loadForDelivery, markSending } from './delivery.repository.ts'
 import { DELIVERY_QUEUE } from './delivery-queue.ts'
+import { DkimKeys } from './dkim-keys.ts'
 import { retryDelayMs } from './retry-policy.ts'
 import { classifyFailure } from './smtp-errors.ts'
 import type { MailTransport } from './smtp-transport.ts'
@@ -36,9 +37,11 @@ export interface DeliveryWorkerDeps {
 export class DeliveryWorker {
   readonly #deps: DeliveryWorkerDeps
   readonly #runner: JobRunner
+  readonly #dkimKeys: DkimKeys
 
   constructor(deps: DeliveryWorkerDeps) {
     this.#deps = deps
+    this.#dkimKeys = new DkimKeys(deps.secrets)
     this.#runner = new JobRunner({
       db: deps.db,
       clock: deps.clock,
@@ -48,6 +51,12 @@ export class DeliveryWorker {
       leaseMs: deps.mail.jobLeaseMs,
       pollMs: POLL_MS,
       onError: (error, job) => deps.onError(error, job?.target_id ?? null),
+      onClaimed: (jobs) =>
+        markSending(
+          deps.db,
+          jobs.map((job) => job.target_id),
+          deps.clock.now().toISOString(),
+        ),
     })
   }
 
@@ -66,51 +75,42 @@ export class DeliveryWorker {
   }
 
   async deliver(job: JobRow): Promise<JobOutcome> {
-    const { db, clock, secrets, mail, transport } = this.#deps
-    const message = await findMessageForDelivery(db, job.target_id)
+    const { db, clock, mail, transport } = this.#deps
+    const message = await loadForDelivery(db, job.target_id)
     if (!message || FINAL.includes(message.status)) return { done: true }
-    const [send, domain] = await Promise.all([findSend(db, message.send_id), findDomainById(db, message.domain_id)])
-    if (!send || !domain) {
-      await this.#record(message.id, 'failed', job.attempts, 'internal: the message content or domain is missing')
-      return { done: true }
-    }
-    await this.#record(message.id, 'sending', job.attempts, message.last_error)
     const composed = composeMail({
       message,
-      content: JSON.parse(send.content) as SendContent,
-      domain,
-      dkimPrivateKey: openDkimPrivateKey(secrets, domain),
+      content: JSON.parse(message.content) as SendContent,
+      domain: { name: message.domain_name, dkim_selector: message.dkim_selector },
+      dkimPrivateKey: this.#dkimKeys.get({
+        id: message.domain_id,
+        dkim_private_key_sealed: message.dkim_private_key_sealed,
+      }),
     })
     try {
       await transport.send(composed)
     } catch (error) {
       const failure = classifyFailure(error)
       if (failure.permanent || job.attempts >= mail.maxAttempts) {
-        await this.#record(message.id, 'failed', job.attempts, failure.reason)
-        return { done: true }
+        return { done: true, record: this.#record(message.id, 'failed', job.attempts, failure.reason) }
       }
       const retryAt = new Date(clock.now().getTime() + retryDelayMs(job.attempts, mail))
-      await this.#record(message.id, 'deferred', job.attempts, failure.reason, retryAt)
-      return { retryAt }
+      return { retryAt, record: this.#record(message.id, 'deferred', job.attempts, failure.reason, retryAt) }
     }
-    const now = clock.now().toISOString()
-    await updateMessage(db, message.id, {
-      status: 'delivered',
-      attempts: job.attempts,
-      delivered_at: now,
-      next_attempt_at: null,
-      updated_at: now,
-    })
-    return { done: true }
+    return { done: true, record: this.#record(message.id, 'delivered', job.attempts, null) }
   }
 
+  /** The message's new state, written with the job's removal or release (jobs/job-runner.ts). */
   #record(id: string, status: MessageStatus, attempts: number, lastError: string | null, retryAt?: Date) {
-    return updateMessage(this.#deps.db, id, {
-      status,
-      attempts,
-      last_error: lastError,
-      next_attempt_at: retryAt ? retryAt.toISOString() : null,
-      updated_at: this.#deps.clock.now().toISOString(),
-    })
+    const now = this.#deps.clock.now().toISOString()
+    return (trx: Db) =>
+      updateMessage(trx, id, {
+        status,
+        attempts,
+        last_error: lastError,
+        next_attempt_at: retryAt ? retryAt.toISOString() : null,
+        delivered_at: status === 'delivered' ? now : null,
+        updated_at: now,
+      })
   }
 }

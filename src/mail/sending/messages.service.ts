@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto'
 import type { AuthContext } from '../../auth/auth-context.ts'
 import type { Db } from '../../db/database.ts'
 import { ApiError } from '../../errors.ts'
@@ -36,7 +37,7 @@ export class MessagesService {
     ])
     if (!send || !domain) throw new Error(`message ${row.id} has lost its send or domain`)
     const content = JSON.parse(send.content) as SendContent
-    const dkimPrivateKey = openDkimPrivateKey(this.deps.secrets, domain)
+    const dkimPrivateKey = createPrivateKey(openDkimPrivateKey(this.deps.secrets, domain))
     return renderRaw(composeMail({ message: row, content, domain, dkimPrivateKey }))
   }
 

@@ -38,6 +38,6 @@ export class Outbox {
   }
 
   commit(entry: OutboxEntry): Promise<void> {
-    return this.#group.submit(entry)
+    return this.#group.commit(entry)
   }
 }

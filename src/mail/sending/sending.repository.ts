@@ -56,11 +56,6 @@ export async function findSend(db: Db, id: string): Promise<SendRow | undefined>
   return db.selectFrom('sends').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-/** A message by id alone: the delivery worker acts for every organization. */
-export async function findMessageForDelivery(db: Db, id: string): Promise<MessageRow | undefined> {
-  return db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst()
-}
-
 export async function updateMessage(db: Db, id: string, changes: Updateable<MessagesTable>): Promise<void> {
   await db.updateTable('messages').set(changes).where('id', '=', id).execute()
 }
