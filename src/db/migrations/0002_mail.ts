@@ -69,6 +69,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('substitutions', 'text', (c) => c.notNull())
     .addColumn('tags', 'text', (c) => c.notNull())
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('pending_recipients', 'text')
     .addColumn('last_error', 'text')
     .addColumn('next_attempt_at', 'text')
     .addColumn('delivered_at', 'text')

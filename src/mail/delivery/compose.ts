@@ -8,6 +8,8 @@ export interface ComposeInput {
   message: Pick<MessageRow, 'id' | 'recipients' | 'subject' | 'substitutions' | 'created_at'>
   content: SendContent
   domain: { name: string; dkim_selector: string }
+  /** The envelope recipients still owed the message (after some were deferred); null: all of them. */
+  pendingRecipients?: string[] | null
   /** The message is DKIM-signed with it for the domain's selector (a parsed key: see dkim-keys.ts). */
   dkimPrivateKey: KeyObject
 }
@@ -17,7 +19,13 @@ export interface ComposeInput {
  * the message id (so a redelivery after a crash is recognisable downstream) and a DKIM signature. Used both to
  * deliver and to show a captured message's source, so what is shown is what would be sent.
  */
-export function composeMail({ message, content, domain, dkimPrivateKey }: ComposeInput): SendMailOptions {
+export function composeMail({
+  message,
+  content,
+  domain,
+  dkimPrivateKey,
+  pendingRecipients,
+}: ComposeInput): SendMailOptions {
   const recipients = JSON.parse(message.recipients) as Recipients
   const substitutions = JSON.parse(message.substitutions) as Record<string, string>
   return {
@@ -41,6 +49,8 @@ export function composeMail({ message, content, domain, dkimPrivateKey }: Compos
     messageId: `<${message.id}@${domain.name}>`,
     date: new Date(message.created_at),
     dkim: { domainName: domain.name, keySelector: domain.dkim_selector, privateKey: dkimPrivateKey },
+    // Headers always name every recipient; a retry for deferred recipients only goes to them.
+    ...(pendingRecipients ? { envelope: { from: content.from.email, to: pendingRecipients } } : {}),
   }
 }
 

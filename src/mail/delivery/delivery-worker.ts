@@ -4,7 +4,6 @@ import type { Db } from '../../db/database.ts'
 import { type JobOutcome, JobRunner } from '../../jobs/job-runner.ts'
 import type { JobRow } from '../../jobs/jobs.repository.ts'
 import type { SecretBox } from '../../secrets/sealed.ts'
-import { findDomainById } from '../domains/domains.repository.ts'
 import type { SendContent } from '../sending/send-content.ts'
 import { updateMessage } from '../sending/sending.repository.ts'
 import type { MessageStatus } from '../sending/sending.table.ts'
@@ -13,7 +12,7 @@ import { loadForDelivery, markSending } from './delivery.repository.ts'
 import { DELIVERY_QUEUE } from './delivery-queue.ts'
 import { DkimKeys } from './dkim-keys.ts'
 import { retryDelayMs } from './retry-policy.ts'
-import { classifyFailure } from './smtp-errors.ts'
+import { classifyFailure, type DeliveryFailure, type RecipientRefusal, recipientRefusals } from './smtp-errors.ts'
 import type { MailTransport } from './smtp-transport.ts'
 
 const FINAL: readonly MessageStatus[] = ['delivered', 'failed', 'captured']
@@ -75,9 +74,10 @@ export class DeliveryWorker {
   }
 
   async deliver(job: JobRow): Promise<JobOutcome> {
-    const { db, clock, mail, transport } = this.#deps
+    const { db, transport } = this.#deps
     const message = await loadForDelivery(db, job.target_id)
     if (!message || FINAL.includes(message.status)) return { done: true }
+    const pending = message.pending_recipients ? (JSON.parse(message.pending_recipients) as string[]) : null
     const composed = composeMail({
       message,
       content: JSON.parse(message.content) as SendContent,
@@ -86,31 +86,79 @@ export class DeliveryWorker {
         id: message.domain_id,
         dkim_private_key_sealed: message.dkim_private_key_sealed,
       }),
+      pendingRecipients: pending,
     })
+    let refused: RecipientRefusal[]
     try {
-      await transport.send(composed)
+      refused = (await transport.send(composed)).refused
     } catch (error) {
-      const failure = classifyFailure(error)
-      if (failure.permanent || job.attempts >= mail.maxAttempts) {
-        return { done: true, record: this.#record(message.id, 'failed', job.attempts, failure.reason) }
-      }
-      const retryAt = new Date(clock.now().getTime() + retryDelayMs(job.attempts, mail))
-      return { retryAt, record: this.#record(message.id, 'deferred', job.attempts, failure.reason, retryAt) }
+      const everyRecipient = recipientRefusals(error)
+      if (!everyRecipient) return this.#failed(job, message.id, classifyFailure(error), pending)
+      refused = everyRecipient
+      // Nobody took it this time: if nobody ever did, the message as a whole has not been delivered.
+      if (pending === null) return this.#refusedByAll(job, message.id, refused)
     }
-    return { done: true, record: this.#record(message.id, 'delivered', job.attempts, null) }
+    return this.#deliveredTo(job, message.id, refused)
+  }
+
+  /** The whole message failed (connection, DATA, every recipient at once): retry later, or give up. */
+  #failed(job: JobRow, id: string, failure: DeliveryFailure, pending: string[] | null): JobOutcome {
+    if (failure.permanent || job.attempts >= this.#deps.mail.maxAttempts) {
+      return { done: true, record: this.#record(id, 'failed', job.attempts, failure.reason, pending) }
+    }
+    const retryAt = this.#retryAt(job)
+    return { retryAt, record: this.#record(id, 'deferred', job.attempts, failure.reason, pending, retryAt) }
+  }
+
+  /** Every recipient refused at RCPT TO on the first delivery: deferred ones are retried, else it failed. */
+  #refusedByAll(job: JobRow, id: string, refused: RecipientRefusal[]): JobOutcome {
+    const deferred = refused.filter((refusal) => !refusal.permanent).map((refusal) => refusal.recipient)
+    const reason = describeRefusals(refused)
+    if (deferred.length === 0) return this.#failed(job, id, { permanent: true, reason }, null)
+    return this.#failed(job, id, { permanent: false, reason }, deferred)
+  }
+
+  /**
+   * The relay took the message for some recipients. Refused ones are named in `last_error`; those refused with a
+   * 4xx are owed the message and get it on a retry that goes to them alone (the headers stay the same).
+   */
+  #deliveredTo(job: JobRow, id: string, refused: RecipientRefusal[]): JobOutcome {
+    const deferred = refused.filter((refusal) => !refusal.permanent).map((refusal) => refusal.recipient)
+    const reason = refused.length ? describeRefusals(refused) : null
+    if (deferred.length > 0 && job.attempts < this.#deps.mail.maxAttempts) {
+      const retryAt = this.#retryAt(job)
+      return { retryAt, record: this.#record(id, 'deferred', job.attempts, reason, deferred, retryAt) }
+    }
+    return { done: true, record: this.#record(id, 'delivered', job.attempts, reason, null) }
+  }
+
+  #retryAt(job: JobRow): Date {
+    return new Date(this.#deps.clock.now().getTime() + retryDelayMs(job.attempts, this.#deps.mail))
   }
 
   /** The message's new state, written with the job's removal or release (jobs/job-runner.ts). */
-  #record(id: string, status: MessageStatus, attempts: number, lastError: string | null, retryAt?: Date) {
+  #record(
+    id: string,
+    status: MessageStatus,
+    attempts: number,
+    lastError: string | null,
+    pending: string[] | null,
+    retryAt?: Date,
+  ) {
     const now = this.#deps.clock.now().toISOString()
     return (trx: Db) =>
       updateMessage(trx, id, {
         status,
         attempts,
+        pending_recipients: pending ? JSON.stringify(pending) : null,
         last_error: lastError,
         next_attempt_at: retryAt ? retryAt.toISOString() : null,
         delivered_at: status === 'delivered' ? now : null,
         updated_at: now,
       })
   }
+}
+
+function describeRefusals(refused: RecipientRefusal[]): string {
+  return refused.map((refusal) => `${refusal.recipient}: ${refusal.reason}`).join('\n')
 }

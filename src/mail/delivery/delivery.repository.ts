@@ -14,6 +14,7 @@ export async function loadForDelivery(db: Db, messageId: string) {
       'messages.subject',
       'messages.substitutions',
       'messages.created_at',
+      'messages.pending_recipients',
       'sends.content',
       'domains.id as domain_id',
       'domains.name as domain_name',

@@ -1,9 +1,11 @@
 import nodemailer from 'nodemailer'
 import type { SendMailOptions } from 'nodemailer/lib/mailer'
+import { type RecipientRefusal, recipientRefusals } from './smtp-errors.ts'
 
 /** What the worker needs from a mail transport: send one message, close the pool. */
 export interface MailTransport {
-  send(mail: SendMailOptions): Promise<{ response: string }>
+  /** Resolves when the relay took the message for at least one recipient; `refused` lists the others. */
+  send(mail: SendMailOptions): Promise<{ response: string; refused: RecipientRefusal[] }>
   close(): void
 }
 
@@ -24,7 +26,7 @@ export function smtpTransport(url: string, poolSize: number): MailTransport {
   return {
     send: async (mail) => {
       const info = await transport.sendMail(mail)
-      return { response: info.response ?? '' }
+      return { response: info.response ?? '', refused: recipientRefusals(info) ?? [] }
     },
     close: () => transport.close(),
   }

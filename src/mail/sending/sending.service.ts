@@ -114,6 +114,7 @@ export class SendingService {
       subject: message.subject,
       substitutions: JSON.stringify(message.substitutions),
       tags: JSON.stringify(prepared.tags),
+      pending_recipients: null,
       last_error: null,
       next_attempt_at: status === 'queued' ? at : null,
       delivered_at: null,

@@ -32,6 +32,11 @@ export interface MessagesTable {
   /** JSON list of tags. */
   tags: string
   attempts: Generated<number>
+  /**
+   * JSON list of the envelope recipients still owed the message, after the relay deferred some of them (4xx at
+   * RCPT TO) and took the others; null means all of them.
+   */
+  pending_recipients: string | null
   last_error: string | null
   next_attempt_at: string | null
   delivered_at: string | null
