@@ -88,7 +88,7 @@ export class SendingService {
   /** `from` must be on a verified domain of the organization, and inside the key's domain and sender allowlists. */
   private async senderDomain(auth: AuthContext, from: string): Promise<DomainRow> {
     const domain = await findDomainByName(this.deps.db, auth.organization.id, domainOf(from))
-    if (!domain || domain.status !== 'verified') throw ApiError.validation({ from: 'domain_not_verified' })
+    if (domain?.status !== 'verified') throw ApiError.validation({ from: 'domain_not_verified' })
     assertSenderAllowed(auth, from)
     return domain
   }
