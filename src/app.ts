@@ -34,6 +34,9 @@ import { resolveServerSecret } from './secrets/server-secret.ts'
 import { clientsRoutes } from './tenancy/clients.routes.ts'
 import { subAccountsRoutes } from './tenancy/sub-accounts.routes.ts'
 import { UsageRecorder } from './usage/usage-recorder.ts'
+import { webhookDeliveriesRoutes } from './webhooks/delivery/deliveries.routes.ts'
+import { WebhookWorker } from './webhooks/delivery/webhook-worker.ts'
+import { webhookEndpointsRoutes } from './webhooks/endpoints.routes.ts'
 
 /** What route plugins receive: configuration and the services, built once per app. */
 export interface Services extends CoreServices {
@@ -47,6 +50,8 @@ export interface Services extends CoreServices {
   messages: MessagesService
   /** Null when this process does not deliver (capture mode, or KEYMAIL_WORKER=0). */
   worker: DeliveryWorker | null
+  /** Null with KEYMAIL_WORKER=0. */
+  webhookWorker: WebhookWorker | null
 }
 
 export interface AppDeps {
@@ -124,6 +129,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         templatesRoutes,
         sendRoutes,
         messagesRoutes,
+        webhookEndpointsRoutes,
+        webhookDeliveriesRoutes,
       ]
       for (const plugin of routes) {
         await v1.register(plugin, services)
@@ -162,6 +169,17 @@ function createServices(
     sending: new SendingService({ db, clock, mail: config.mail, onQueued: () => worker?.wake() }),
     messages: new MessagesService({ db, secrets }),
     worker,
+    webhookWorker: config.mail.worker
+      ? new WebhookWorker({
+          db,
+          clock,
+          secrets,
+          config: config.webhooks,
+          concurrency: config.mail.workerConcurrency,
+          leaseMs: config.mail.jobLeaseMs,
+          onError: (error, deliveryId) => onWorkerError(error, deliveryId),
+        })
+      : null,
   }
 }
 
@@ -185,9 +203,10 @@ function registerBackgroundWork(app: FastifyInstance, services: Services, databa
     })
     stopListener = listener.stop
     services.worker?.start()
+    services.webhookWorker?.start()
   })
   app.addHook('onClose', async () => {
-    await services.worker?.stop()
+    await Promise.all([services.worker?.stop(), services.webhookWorker?.stop(services.config.mail.shutdownGraceMs)])
     stopPurge?.()
     await stopListener?.()
     await services.usage.stop()

@@ -30,6 +30,18 @@ export interface Config {
   /** Bearer token for GET /metrics; null keeps the endpoint off. */
   readonly metricsToken: string | null
   readonly mail: MailConfig
+  readonly webhooks: WebhooksConfig
+}
+
+/** Webhook delivery (issue 5). */
+export interface WebhooksConfig {
+  /** Plain `http://` endpoint URLs (otherwise `https://` only). */
+  readonly allowHttp: boolean
+  /** Endpoints on loopback, private, link-local, CGNAT or metadata addresses (refused by default: SSRF). */
+  readonly allowPrivate: boolean
+  readonly timeoutMs: number
+  /** How long before a key's expiry `api_key.expiring` is sent, longest first (each once per key). */
+  readonly expiryNoticesMs: readonly number[]
 }
 
 /** Sending and delivery (issue 3). */
@@ -100,6 +112,7 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     changePollMs: integer(env, 'KEYMAIL_CHANGE_POLL_MS', 100, 5, 100),
     metricsToken,
     mail: loadMailConfig(env),
+    webhooks: loadWebhooksConfig(env),
   })
 }
 
@@ -127,6 +140,22 @@ function loadMailConfig(env: Env): MailConfig {
     retryMaxMs: integer(env, 'KEYMAIL_DELIVERY_RETRY_MAX_MS', 6 * 3_600_000, 1, 7 * 86_400_000),
     jobLeaseMs: integer(env, 'KEYMAIL_JOB_LEASE_MS', 120_000, 100, 86_400_000),
     shutdownGraceMs: integer(env, 'KEYMAIL_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+  })
+}
+
+function loadWebhooksConfig(env: Env): WebhooksConfig {
+  const notices = (env.KEYMAIL_KEY_EXPIRY_NOTICES?.trim() || '7d,1d').split(',').map((lead) => lead.trim())
+  const expiryNoticesMs = notices.map((lead) => {
+    const match = /^(\d{1,4})(d|h|m)$/.exec(lead)
+    if (!match) return fail('KEYMAIL_KEY_EXPIRY_NOTICES', 'must be a comma-separated list like 7d,1d (units d, h, m)')
+    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[match[2] as 'd' | 'h' | 'm']
+    return Number(match[1]) * unit
+  })
+  return Object.freeze({
+    allowHttp: flag(env, 'KEYMAIL_WEBHOOKS_ALLOW_HTTP'),
+    allowPrivate: flag(env, 'KEYMAIL_WEBHOOKS_ALLOW_PRIVATE'),
+    timeoutMs: integer(env, 'KEYMAIL_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+    expiryNoticesMs: Object.freeze([...new Set(expiryNoticesMs)].sort((a, b) => b - a)),
   })
 }
 

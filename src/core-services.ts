@@ -8,6 +8,7 @@ import { TemplatesService } from './mail/templates/templates.service.ts'
 import type { SecretBox } from './secrets/sealed.ts'
 import { TenancyService } from './tenancy/tenancy.service.ts'
 import { UsersService } from './users/users.service.ts'
+import { WebhookEndpointsService } from './webhooks/endpoints.service.ts'
 
 export interface CoreDeps {
   config: Config
@@ -35,6 +36,7 @@ export function createCoreServices({ config, db, clock, secrets, invalidateLocal
     users: new UsersService({ db, clock }),
     domains: new DomainsService({ db, clock, secrets, dnsServers: config.mail.dnsServers }),
     templates: new TemplatesService({ db, clock }),
+    webhooks: new WebhookEndpointsService({ db, clock, secrets, config: config.webhooks }),
   }
 }
 

@@ -10,6 +10,12 @@ import type { TemplatesTable } from '../mail/templates/templates.table.ts'
 import type { ClientsTable, OrganizationsTable } from '../tenancy/tenancy.table.ts'
 import type { ApiKeyUsageDailyTable } from '../usage/usage.table.ts'
 import type { UsersTable } from '../users/users.table.ts'
+import type {
+  KeyExpiryNoticesTable,
+  WebhookDeliveriesTable,
+  WebhookEndpointsTable,
+  WebhookEventsTable,
+} from '../webhooks/webhooks.table.ts'
 
 /** Every table Keymail stores, one entry per `*.table.ts`. Columns are portable: text, integer, 0/1 booleans, ISO timestamps. */
 export interface Database {
@@ -26,6 +32,10 @@ export interface Database {
   messages: MessagesTable
   jobs: JobsTable
   idempotency_keys: IdempotencyKeysTable
+  webhook_endpoints: WebhookEndpointsTable
+  webhook_events: WebhookEventsTable
+  webhook_deliveries: WebhookDeliveriesTable
+  key_expiry_notices: KeyExpiryNoticesTable
 }
 
 export type Db = Kysely<Database>

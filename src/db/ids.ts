@@ -15,6 +15,7 @@ export type IdPrefix =
   | 'whk'
   | 'snd'
   | 'job'
+  | 'dlv'
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 let lastTime = -1

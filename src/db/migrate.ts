@@ -2,11 +2,13 @@ import { type Migration, type MigrationProvider, Migrator } from 'kysely'
 import type { Db } from './database.ts'
 import * as core from './migrations/0001_core.ts'
 import * as mail from './migrations/0002_mail.ts'
+import * as webhooks from './migrations/0003_webhooks.ts'
 
 /** Migrations are listed in code (not read from a folder) so they work the same from tsx, tests and a bundle. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_core': core,
   '0002_mail': mail,
+  '0003_webhooks': webhooks,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS }

@@ -1,5 +1,8 @@
 import { recordAuditEvents } from '../audit/audit.service.ts'
 import { ApiError } from '../errors.ts'
+import { emitEvents } from '../webhooks/emit.ts'
+import { apiKeyFromRow } from './api-key.ts'
+import { keyEvent } from './key-events.ts'
 import { findEscalations } from './key-powers.ts'
 import {
   type CreateKeyInput,
@@ -79,6 +82,13 @@ export async function createKeysInBulk(
             details: { name: row.name, scopes: base.scopes, bulk: true },
           }))
           await recordAuditEvents(trx, events, now)
+          const created = chunk.map(({ row }) => apiKeyFromRow(row, deps.keyPrefix))
+          const webhookEvents = created.map((key) => keyEvent(key, 'api_key.created', caller.actor, { bulk: true }))
+          await emitEvents(
+            trx,
+            webhookEvents.filter((event) => event !== null),
+            now,
+          )
         }
       })
     } catch (error) {

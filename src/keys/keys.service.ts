@@ -5,10 +5,12 @@ import type { Db } from '../db/database.ts'
 import { isUniqueViolation } from '../db/db-errors.ts'
 import { ApiError } from '../errors.ts'
 import { findDomainInOrganization } from '../mail/domains/domains.repository.ts'
+import { emitEvent } from '../webhooks/emit.ts'
 import { type ApiKey, type ApiKeyStatus, apiKeyFromRow, keyPowers, keyStatus } from './api-key.ts'
 import { type BulkIssuedKey, createKeysInBulk } from './bulk-keys.ts'
 import type { InvalidationHandler } from './invalidation/invalidation.ts'
 import { publishInvalidation } from './invalidation/invalidations.repository.ts'
+import { keyEvent } from './key-events.ts'
 import { findEscalations, type KeyPowers } from './key-powers.ts'
 import {
   type CreateKeyInput,
@@ -250,12 +252,22 @@ export class KeysService {
     await repo.updateKey(trx, holder.id, { replaced_by_id: claimantId, updated_at: now.toISOString() })
   }
 
-  private audit(trx: Db, key: ApiKey, action: AuditAction, actor: Actor, now: Date, details: Record<string, unknown>) {
-    return recordAuditEvent(
+  /** The audit event, and the webhook event when the change is one, in the transaction of the change. */
+  private async audit(
+    trx: Db,
+    key: ApiKey,
+    action: AuditAction,
+    actor: Actor,
+    now: Date,
+    details: Record<string, unknown>,
+  ) {
+    await recordAuditEvent(
       trx,
       { organizationId: key.organizationId, action, actor, target: { type: 'api_key', id: key.id }, details },
       now,
     )
+    const event = keyEvent(key, action, actor, details)
+    if (event) await emitEvent(trx, event, now)
   }
 
   /** Runs a transaction; a unique-index race on the key name (another process won it) becomes `name_taken`. */
