@@ -23,7 +23,7 @@ export function buildCli(): Command {
 
   program
     .command('worker')
-    .description('run only the delivery worker (needs SMTP_URL); several may run against one PostgreSQL database')
+    .description('run only the delivery workers (mail needs SMTP_URL; webhooks); several may share one PostgreSQL')
     .action(() => runWorker(loadConfig()))
 
   program

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
+import { isIPv4, isIPv6 } from 'node:net'
 import { resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 
@@ -124,8 +125,8 @@ function loadMailConfig(env: Env): MailConfig {
     .map((server) => server.trim())
     .filter(Boolean)
   for (const server of dnsServers) {
-    if (!/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\])(:\d{1,5})?$/i.test(server))
-      fail('KEYMAIL_DNS_SERVERS', 'must be a comma-separated list of IP[:port] (IPv6 as [addr]:port)')
+    if (!isDnsServer(server))
+      fail('KEYMAIL_DNS_SERVERS', 'must be a comma-separated list of IP[:port] (IPv6 as [addr]:port), ports 1-65535')
   }
   return Object.freeze({
     smtpUrl,
@@ -133,7 +134,7 @@ function loadMailConfig(env: Env): MailConfig {
     dnsServers: Object.freeze(dnsServers),
     maxRecipients: integer(env, 'KEYMAIL_MAX_RECIPIENTS', 1000, 1, 100_000),
     maxAttachmentBytes: integer(env, 'KEYMAIL_MAX_ATTACHMENT_BYTES', 10 * 1024 * 1024, 0, 100 * 1024 * 1024),
-    worker: env.KEYMAIL_WORKER === undefined ? true : flag(env, 'KEYMAIL_WORKER'),
+    worker: env.KEYMAIL_WORKER?.trim() ? flag(env, 'KEYMAIL_WORKER') : true,
     workerConcurrency: integer(env, 'KEYMAIL_WORKER_CONCURRENCY', 10, 1, 1000),
     maxAttempts: integer(env, 'KEYMAIL_DELIVERY_MAX_ATTEMPTS', 8, 1, 100),
     retryBaseMs: integer(env, 'KEYMAIL_DELIVERY_RETRY_BASE_MS', 60_000, 1, 86_400_000),
@@ -141,6 +142,16 @@ function loadMailConfig(env: Env): MailConfig {
     jobLeaseMs: integer(env, 'KEYMAIL_JOB_LEASE_MS', 120_000, 100, 86_400_000),
     shutdownGraceMs: integer(env, 'KEYMAIL_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   })
+}
+
+/** `1.2.3.4`, `1.2.3.4:53`, `::1` or `[::1]:53`, as dns.Resolver#setServers takes them (it aborts on port 0). */
+function isDnsServer(server: string): boolean {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(server)
+  const v4 = /^([\d.]+)(?::(\d{1,5}))?$/.exec(server)
+  const [address, port] = bracketed ? [bracketed[1], bracketed[2]] : v4 ? [v4[1], v4[2]] : [server, undefined]
+  const validAddress = bracketed || !v4 ? isIPv6(address ?? '') : isIPv4(address ?? '')
+  const validPort = port === undefined || (Number(port) >= 1 && Number(port) <= 65535)
+  return validAddress && validPort
 }
 
 function loadWebhooksConfig(env: Env): WebhooksConfig {

@@ -1,38 +1,43 @@
 import pino from 'pino'
 import { REDACTED_LOG_PATHS } from './app.ts'
 import { systemClock } from './clock.ts'
-import { type Config, ConfigError } from './config.ts'
+import type { Config } from './config.ts'
 import { connectDatabase } from './db/connect.ts'
 import { migrateToLatest } from './db/migrate.ts'
 import { createDeliveryWorker } from './mail/delivery/create-worker.ts'
 import { SecretBox } from './secrets/sealed.ts'
 import { resolveServerSecret } from './secrets/server-secret.ts'
 import { shutdownSignal } from './signals.ts'
+import { WebhookWorker } from './webhooks/delivery/webhook-worker.ts'
 
 /**
- * `keymail worker`: only the delivery worker, no HTTP. Run several, on several nodes, against one PostgreSQL
- * database: jobs are claimed with SKIP LOCKED, so no message is delivered by two of them at once.
+ * `keymail worker`: the delivery workers alone, no HTTP — mail (when SMTP_URL is set) and webhooks. Run several,
+ * on several nodes, against one PostgreSQL database: jobs are claimed with SKIP LOCKED, so no job is worked on by
+ * two of them at once.
  */
 export async function runWorker(config: Config): Promise<void> {
-  if (config.mail.smtpUrl === null) throw new ConfigError('SMTP_URL is required to run a delivery worker')
   const signal = shutdownSignal()
   const log = pino({ level: config.logLevel, redact: REDACTED_LOG_PATHS })
   const database = connectDatabase(config.database)
   try {
     await migrateToLatest(database.db)
-    const worker = createDeliveryWorker({
-      config,
-      db: database.db,
-      clock: systemClock,
-      secrets: new SecretBox(resolveServerSecret(config)),
-      onError: (error, messageId) => log.error({ err: error, messageId }, 'delivery worker'),
-      force: true,
+    const deps = { db: database.db, clock: systemClock, secrets: new SecretBox(resolveServerSecret(config)) }
+    const onError = (error: unknown, id: string | null) => log.error({ err: error, id }, 'delivery worker')
+    const mail = createDeliveryWorker({ ...deps, config, onError, force: true })
+    const webhooks = new WebhookWorker({
+      ...deps,
+      config: config.webhooks,
+      concurrency: config.mail.workerConcurrency,
+      leaseMs: config.mail.jobLeaseMs,
+      onError,
     })
-    worker?.start()
-    log.info({ concurrency: config.mail.workerConcurrency }, 'delivery worker started')
+    mail?.start()
+    webhooks.start()
+    if (!mail) log.warn('SMTP_URL is not set: this worker delivers webhooks only (mail is captured)')
+    log.info({ mail: mail !== null, concurrency: config.mail.workerConcurrency }, 'delivery worker started')
     await signal
     log.info('shutting down')
-    await worker?.stop()
+    await Promise.all([mail?.stop(), webhooks.stop(config.mail.shutdownGraceMs)])
   } finally {
     await database.close()
   }

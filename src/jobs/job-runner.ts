@@ -165,15 +165,14 @@ export class JobRunner {
       return Promise.resolve()
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
-      function done() {
+      // Cleared however the sleep ends, so a wake() during the next claim is remembered, not lost.
+      const done = () => {
         clearTimeout(timer)
+        this.#wake = null
         resolve()
       }
-      this.#wake = () => {
-        this.#wake = null
-        done()
-      }
+      const timer = setTimeout(done, ms)
+      this.#wake = done
     })
   }
 }

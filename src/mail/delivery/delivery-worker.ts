@@ -4,13 +4,15 @@ import type { Db } from '../../db/database.ts'
 import { type JobOutcome, JobRunner } from '../../jobs/job-runner.ts'
 import type { JobRow } from '../../jobs/jobs.repository.ts'
 import type { SecretBox } from '../../secrets/sealed.ts'
+import { emitEvent } from '../../webhooks/emit.ts'
 import type { SendContent } from '../sending/send-content.ts'
 import { updateMessage } from '../sending/sending.repository.ts'
 import type { MessageStatus } from '../sending/sending.table.ts'
 import { composeMail } from './compose.ts'
-import { loadForDelivery, markSending } from './delivery.repository.ts'
+import { type DeliveryRow, loadForDelivery, markSending } from './delivery.repository.ts'
 import { DELIVERY_QUEUE } from './delivery-queue.ts'
 import { DkimKeys } from './dkim-keys.ts'
+import { messageEvent } from './message-events.ts'
 import { retryDelayMs } from './retry-policy.ts'
 import { classifyFailure, type DeliveryFailure, type RecipientRefusal, recipientRefusals } from './smtp-errors.ts'
 import type { MailTransport } from './smtp-transport.ts'
@@ -93,43 +95,43 @@ export class DeliveryWorker {
       refused = (await transport.send(composed)).refused
     } catch (error) {
       const everyRecipient = recipientRefusals(error)
-      if (!everyRecipient) return this.#failed(job, message.id, classifyFailure(error), pending)
+      if (!everyRecipient) return this.#failed(job, message, classifyFailure(error), pending)
       refused = everyRecipient
       // Nobody took it this time: if nobody ever did, the message as a whole has not been delivered.
-      if (pending === null) return this.#refusedByAll(job, message.id, refused)
+      if (pending === null) return this.#refusedByAll(job, message, refused)
     }
-    return this.#deliveredTo(job, message.id, refused)
+    return this.#deliveredTo(job, message, refused)
   }
 
   /** The whole message failed (connection, DATA, every recipient at once): retry later, or give up. */
-  #failed(job: JobRow, id: string, failure: DeliveryFailure, pending: string[] | null): JobOutcome {
+  #failed(job: JobRow, message: DeliveryRow, failure: DeliveryFailure, pending: string[] | null): JobOutcome {
     if (failure.permanent || job.attempts >= this.#deps.mail.maxAttempts) {
-      return { done: true, record: this.#record(id, 'failed', job.attempts, failure.reason, pending) }
+      return { done: true, record: this.#record(message, 'failed', job.attempts, failure.reason, pending) }
     }
     const retryAt = this.#retryAt(job)
-    return { retryAt, record: this.#record(id, 'deferred', job.attempts, failure.reason, pending, retryAt) }
+    return { retryAt, record: this.#record(message, 'deferred', job.attempts, failure.reason, pending, retryAt) }
   }
 
   /** Every recipient refused at RCPT TO on the first delivery: deferred ones are retried, else it failed. */
-  #refusedByAll(job: JobRow, id: string, refused: RecipientRefusal[]): JobOutcome {
+  #refusedByAll(job: JobRow, message: DeliveryRow, refused: RecipientRefusal[]): JobOutcome {
     const deferred = refused.filter((refusal) => !refusal.permanent).map((refusal) => refusal.recipient)
     const reason = describeRefusals(refused)
-    if (deferred.length === 0) return this.#failed(job, id, { permanent: true, reason }, null)
-    return this.#failed(job, id, { permanent: false, reason }, deferred)
+    if (deferred.length === 0) return this.#failed(job, message, { permanent: true, reason }, null)
+    return this.#failed(job, message, { permanent: false, reason }, deferred)
   }
 
   /**
    * The relay took the message for some recipients. Refused ones are named in `last_error`; those refused with a
    * 4xx are owed the message and get it on a retry that goes to them alone (the headers stay the same).
    */
-  #deliveredTo(job: JobRow, id: string, refused: RecipientRefusal[]): JobOutcome {
+  #deliveredTo(job: JobRow, message: DeliveryRow, refused: RecipientRefusal[]): JobOutcome {
     const deferred = refused.filter((refusal) => !refusal.permanent).map((refusal) => refusal.recipient)
     const reason = refused.length ? describeRefusals(refused) : null
     if (deferred.length > 0 && job.attempts < this.#deps.mail.maxAttempts) {
       const retryAt = this.#retryAt(job)
-      return { retryAt, record: this.#record(id, 'deferred', job.attempts, reason, deferred, retryAt) }
+      return { retryAt, record: this.#record(message, 'deferred', job.attempts, reason, deferred, retryAt) }
     }
-    return { done: true, record: this.#record(id, 'delivered', job.attempts, reason, null) }
+    return { done: true, record: this.#record(message, 'delivered', job.attempts, reason, null) }
   }
 
   #retryAt(job: JobRow): Date {
@@ -138,24 +140,29 @@ export class DeliveryWorker {
 
   /** The message's new state, written with the job's removal or release (jobs/job-runner.ts). */
   #record(
-    id: string,
+    message: DeliveryRow,
     status: MessageStatus,
     attempts: number,
     lastError: string | null,
     pending: string[] | null,
     retryAt?: Date,
   ) {
-    const now = this.#deps.clock.now().toISOString()
-    return (trx: Db) =>
-      updateMessage(trx, id, {
-        status,
-        attempts,
-        pending_recipients: pending ? JSON.stringify(pending) : null,
-        last_error: lastError,
-        next_attempt_at: retryAt ? retryAt.toISOString() : null,
-        delivered_at: status === 'delivered' ? now : null,
-        updated_at: now,
-      })
+    const now = this.#deps.clock.now()
+    const at = now.toISOString()
+    const changes = {
+      status,
+      attempts,
+      pending_recipients: pending ? JSON.stringify(pending) : null,
+      last_error: lastError,
+      next_attempt_at: retryAt ? retryAt.toISOString() : null,
+      delivered_at: status === 'delivered' ? at : null,
+      updated_at: at,
+    }
+    return async (trx: Db) => {
+      await updateMessage(trx, message.id, changes)
+      const event = messageEvent(message, changes)
+      if (event) await emitEvent(trx, event, now)
+    }
   }
 }
 

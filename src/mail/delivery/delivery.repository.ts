@@ -9,7 +9,11 @@ export async function loadForDelivery(db: Db, messageId: string) {
     .innerJoin('domains', 'domains.id', 'messages.domain_id')
     .select([
       'messages.id',
+      'messages.organization_id',
+      'messages.send_id',
       'messages.status',
+      'messages.from_email',
+      'messages.tags',
       'messages.recipients',
       'messages.subject',
       'messages.substitutions',
