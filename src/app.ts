@@ -9,6 +9,7 @@ import type { Config } from './config.ts'
 import { type CoreServices, createCoreServices } from './core-services.ts'
 import type { DatabaseHandle } from './db/connect.ts'
 import type { Db } from './db/database.ts'
+import { createDeliveryWorkers, type DeliveryWorkers } from './delivery-workers.ts'
 import { registerApiDocs } from './docs/openapi.ts'
 import { handleError } from './errors.ts'
 import { healthRoutes } from './http/health.routes.ts'
@@ -20,8 +21,6 @@ import { startInvalidationListener } from './keys/invalidation/invalidation-list
 import { keyAuthLookup } from './keys/keys.repository.ts'
 import { keysRoutes } from './keys/keys.routes.ts'
 import { KeyVerifier } from './keys/verifier.ts'
-import { createDeliveryWorker } from './mail/delivery/create-worker.ts'
-import type { DeliveryWorker } from './mail/delivery/delivery-worker.ts'
 import { domainsRoutes } from './mail/domains/domains.routes.ts'
 import { messagesRoutes } from './mail/sending/messages.routes.ts'
 import { MessagesService } from './mail/sending/messages.service.ts'
@@ -35,7 +34,6 @@ import { clientsRoutes } from './tenancy/clients.routes.ts'
 import { subAccountsRoutes } from './tenancy/sub-accounts.routes.ts'
 import { UsageRecorder } from './usage/usage-recorder.ts'
 import { webhookDeliveriesRoutes } from './webhooks/delivery/deliveries.routes.ts'
-import { WebhookWorker } from './webhooks/delivery/webhook-worker.ts'
 import { webhookEndpointsRoutes } from './webhooks/endpoints.routes.ts'
 
 /** What route plugins receive: configuration and the services, built once per app. */
@@ -48,10 +46,8 @@ export interface Services extends CoreServices {
   secrets: SecretBox
   sending: SendingService
   messages: MessagesService
-  /** Null when this process does not deliver (capture mode, or KEYMAIL_WORKER=0). */
-  worker: DeliveryWorker | null
-  /** Null with KEYMAIL_WORKER=0. */
-  webhookWorker: WebhookWorker | null
+  /** Mail and webhook delivery in this process (each null when it does not run here). */
+  workers: DeliveryWorkers
 }
 
 export interface AppDeps {
@@ -157,7 +153,7 @@ function createServices(
   )
   const secrets = deps.secrets ?? new SecretBox(resolveServerSecret(config))
   const core = createCoreServices({ config, db, clock, secrets, invalidateLocally: verifier.invalidate.bind(verifier) })
-  const worker = createDeliveryWorker({ config, db, clock, secrets, onError: onWorkerError })
+  const workers = createDeliveryWorkers({ config, db, clock, secrets, onError: onWorkerError })
   return {
     config,
     db,
@@ -166,20 +162,9 @@ function createServices(
     ...core,
     usage: new UsageRecorder(db, clock, onUsageError),
     secrets,
-    sending: new SendingService({ db, clock, mail: config.mail, onQueued: () => worker?.wake() }),
+    sending: new SendingService({ db, clock, mail: config.mail, onQueued: () => workers.mail?.wake() }),
     messages: new MessagesService({ db, secrets }),
-    worker,
-    webhookWorker: config.mail.worker
-      ? new WebhookWorker({
-          db,
-          clock,
-          secrets,
-          config: config.webhooks,
-          concurrency: config.mail.workerConcurrency,
-          leaseMs: config.mail.jobLeaseMs,
-          onError: (error, deliveryId) => onWorkerError(error, deliveryId),
-        })
-      : null,
+    workers,
   }
 }
 
@@ -202,11 +187,10 @@ function registerBackgroundWork(app: FastifyInstance, services: Services, databa
       onError: (error) => app.log.warn({ err: error }, 'key invalidation listener'),
     })
     stopListener = listener.stop
-    services.worker?.start()
-    services.webhookWorker?.start()
+    services.workers.start()
   })
   app.addHook('onClose', async () => {
-    await Promise.all([services.worker?.stop(), services.webhookWorker?.stop(services.config.mail.shutdownGraceMs)])
+    await services.workers.stop()
     stopPurge?.()
     await stopListener?.()
     await services.usage.stop()

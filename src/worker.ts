@@ -4,11 +4,10 @@ import { systemClock } from './clock.ts'
 import type { Config } from './config.ts'
 import { connectDatabase } from './db/connect.ts'
 import { migrateToLatest } from './db/migrate.ts'
-import { createDeliveryWorker } from './mail/delivery/create-worker.ts'
+import { createDeliveryWorkers } from './delivery-workers.ts'
 import { SecretBox } from './secrets/sealed.ts'
 import { resolveServerSecret } from './secrets/server-secret.ts'
 import { shutdownSignal } from './signals.ts'
-import { WebhookWorker } from './webhooks/delivery/webhook-worker.ts'
 
 /**
  * `keymail worker`: the delivery workers alone, no HTTP — mail (when SMTP_URL is set) and webhooks. Run several,
@@ -23,21 +22,13 @@ export async function runWorker(config: Config): Promise<void> {
     await migrateToLatest(database.db)
     const deps = { db: database.db, clock: systemClock, secrets: new SecretBox(resolveServerSecret(config)) }
     const onError = (error: unknown, id: string | null) => log.error({ err: error, id }, 'delivery worker')
-    const mail = createDeliveryWorker({ ...deps, config, onError, force: true })
-    const webhooks = new WebhookWorker({
-      ...deps,
-      config: config.webhooks,
-      concurrency: config.mail.workerConcurrency,
-      leaseMs: config.mail.jobLeaseMs,
-      onError,
-    })
-    mail?.start()
-    webhooks.start()
-    if (!mail) log.warn('SMTP_URL is not set: this worker delivers webhooks only (mail is captured)')
-    log.info({ mail: mail !== null, concurrency: config.mail.workerConcurrency }, 'delivery worker started')
+    const workers = createDeliveryWorkers({ ...deps, config, onError, force: true })
+    workers.start()
+    if (!workers.mail) log.warn('SMTP_URL is not set: this worker delivers webhooks only (mail is captured)')
+    log.info({ mail: workers.mail !== null, concurrency: config.mail.workerConcurrency }, 'delivery worker started')
     await signal
     log.info('shutting down')
-    await Promise.all([mail?.stop(), webhooks.stop(config.mail.shutdownGraceMs)])
+    await workers.stop()
   } finally {
     await database.close()
   }
