@@ -1,10 +1,12 @@
-// Finds every string in the given files that is a well-formed Keymail API key with a valid checksum: a real key,
-// not a deliberately malformed test value. Used after the test suite on every log it wrote.
+// Finds every string in the given files that is a well-formed Keymail API key with a valid checksum (a real key,
+// not a deliberately malformed test value), or a webhook signing secret (`whsec_` + base64 of 32 bytes: the
+// redacted form `whsec_…abcd` does not match). Used after the test suite on every log it wrote.
 import { readFileSync } from 'node:fs'
 import { crc32 } from 'node:zlib'
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 const KEY = /\b[a-z]{2,8}_(?:live|test)_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}\b/g
+const WEBHOOK_SECRET = /whsec_[A-Za-z0-9+/]{43}=/g
 
 function checksum(body) {
   let value = crc32(body)
@@ -27,6 +29,7 @@ export function scanForKeys(files) {
     for (const match of text.matchAll(KEY)) {
       if (isRealKey(match[0])) leaks.push({ file, redacted: `${match[0].slice(0, 20)}_…${match[0].slice(-4)}` })
     }
+    for (const match of text.matchAll(WEBHOOK_SECRET)) leaks.push({ file, redacted: `whsec_…${match[0].slice(-4)}` })
   }
   return leaks
 }

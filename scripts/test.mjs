@@ -53,7 +53,7 @@ const logDir = 'test-results/logs'
 const logs = existsSync(logDir) ? readdirSync(logDir).map((name) => join(logDir, name)) : []
 const leaks = scanForKeys(logs)
 for (const leak of leaks) process.stdout.write(`raw API key in ${leak.file}: ${leak.redacted}\n`)
-process.stdout.write(`\n== secrets scan: ${logs.length} log files, ${leaks.length} raw keys found\n`)
+process.stdout.write(`\n== secrets scan: ${logs.length} log files, ${leaks.length} raw keys or webhook secrets found\n`)
 check('no raw API key in any log', logs.length > 0 && leaks.length === 0)
 
 if (results.skipped > 0) process.stdout.write(`${results.skipped} skipped\n`)

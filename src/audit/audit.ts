@@ -28,6 +28,11 @@ export type AuditAction =
   | 'template.updated'
   | 'template.deleted'
   | 'user.created'
+  | 'webhook.created'
+  | 'webhook.updated'
+  | 'webhook.secret_rotated'
+  | 'webhook.deleted'
+  | 'webhook.disabled'
 
 export interface AuditEventInput {
   organizationId: string

@@ -189,6 +189,12 @@ async function createFixtures(t: TestApp): Promise<Fixtures> {
   const neighbour = await t.createOrgWithClient('neighbour')
   const template = await t.core.templates.create(t.org.id, { name: 'target of the neighbour', text: 'x' }, actor)
   const domain = await t.core.domains.create(t.org.id, 'mail.matrix.test', actor, { verified: true })
+  // Subscribed to an event nothing emits here, so the fixture causes no delivery attempts.
+  const webhook = await t.core.webhooks.create(
+    t.org.id,
+    { url: 'https://hooks.matrix.test/keymail', events: ['contact.created'] },
+    actor,
+  )
   const sent = await t.request({
     method: 'POST',
     url: '/v1/send',
@@ -222,6 +228,7 @@ async function createFixtures(t: TestApp): Promise<Fixtures> {
       templates: template.id,
       domains: domain.id,
       messages: sent.body.messages[0].id,
+      webhooks: webhook.endpoint.id,
     },
   }
 }
