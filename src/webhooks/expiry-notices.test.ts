@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../../test/helpers/test-app.ts'
 import { DIALECTS } from '../../test/helpers/test-database.ts'
-import { newId } from '../db/ids.ts'
-import { SecretBox } from '../secrets/sealed.ts'
+import { cliActor } from '../audit/audit.ts'
+import type { EventType } from './events.ts'
 import { ExpiryNotices } from './expiry-notices.ts'
-import { generateSigningSecret, sealSigningSecret } from './signing-secrets.ts'
 
 const DAY = 86_400_000
 const HOUR = 3_600_000
@@ -124,28 +123,7 @@ describe.each(DIALECTS)('api_key.expiring notices on %s', (dialect) => {
   })
 })
 
-/** An endpoint of the test organization subscribed to `events`, written directly (the endpoint API is tested apart). */
-async function subscribe(t: TestApp, events: string[]): Promise<void> {
-  const id = newId('whk')
-  const { sealed, last4 } = sealSigningSecret(new SecretBox(t.config.secret as string), id, generateSigningSecret())
-  const at = t.clock.now().toISOString()
-  await t.database.db
-    .insertInto('webhook_endpoints')
-    .values({
-      id,
-      organization_id: t.org.id,
-      url: 'https://hooks.example.com/keymail',
-      events: JSON.stringify(events),
-      description: null,
-      enabled: 1,
-      disabled_reason: null,
-      secret_sealed: sealed,
-      secret_last4: last4,
-      previous_secret_sealed: null,
-      previous_secret_expires_at: null,
-      failing_since: null,
-      created_at: at,
-      updated_at: at,
-    })
-    .execute()
+/** An endpoint of the test organization subscribed to `events`. */
+async function subscribe(t: TestApp, events: EventType[]): Promise<void> {
+  await t.core.webhooks.create(t.org.id, { url: 'https://hooks.example.com/keymail', events }, cliActor())
 }
