@@ -1,5 +1,8 @@
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
+import { audiencesRoutes } from './audiences/audiences.routes.ts'
+import { contactsRoutes } from './audiences/contacts.routes.ts'
+import { linksRoutes } from './audiences/links.routes.ts'
 import { auditRoutes } from './audit/audit.routes.ts'
 import { registerApiKeyAuth } from './auth/api-key-auth.ts'
 import { KeyRateLimiter } from './auth/rate-limiter.ts'
@@ -103,6 +106,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   )
   await registerApiDocs(app, config, deps.demoKey ?? null)
   await app.register(healthRoutes, services)
+  await app.register(linksRoutes, services)
   const metrics = config.metricsToken
     ? await registerMetrics(app, config.metricsToken, () => services.verifier.stats())
     : null
@@ -127,6 +131,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         messagesRoutes,
         webhookEndpointsRoutes,
         webhookDeliveriesRoutes,
+        audiencesRoutes,
+        contactsRoutes,
       ]
       for (const plugin of routes) {
         await v1.register(plugin, services)

@@ -1,3 +1,4 @@
+import { AudiencesService } from './audiences/audiences.service.ts'
 import type { Clock } from './clock.ts'
 import type { Config } from './config.ts'
 import type { Db } from './db/database.ts'
@@ -37,6 +38,7 @@ export function createCoreServices({ config, db, clock, secrets, invalidateLocal
     domains: new DomainsService({ db, clock, secrets, dnsServers: config.mail.dnsServers }),
     templates: new TemplatesService({ db, clock }),
     webhooks: new WebhookEndpointsService({ db, clock, secrets, config: config.webhooks }),
+    audiences: new AudiencesService({ db, clock }),
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import type { AudiencesTable, ContactHistoryTable, ContactsTable } from '../audiences/audiences.table.ts'
 import type { AuditEventsTable } from '../audit/audit.table.ts'
 import type { IdempotencyKeysTable } from '../idempotency/idempotency.table.ts'
 import type { JobsTable } from '../jobs/jobs.table.ts'
@@ -36,6 +37,9 @@ export interface Database {
   webhook_events: WebhookEventsTable
   webhook_deliveries: WebhookDeliveriesTable
   key_expiry_notices: KeyExpiryNoticesTable
+  audiences: AudiencesTable
+  contacts: ContactsTable
+  contact_history: ContactHistoryTable
 }
 
 export type Db = Kysely<Database>

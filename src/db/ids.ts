@@ -16,6 +16,7 @@ export type IdPrefix =
   | 'snd'
   | 'job'
   | 'dlv'
+  | 'chg'
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 let lastTime = -1

@@ -3,12 +3,14 @@ import type { Db } from './database.ts'
 import * as core from './migrations/0001_core.ts'
 import * as mail from './migrations/0002_mail.ts'
 import * as webhooks from './migrations/0003_webhooks.ts'
+import * as audiences from './migrations/0004_audiences.ts'
 
 /** Migrations are listed in code (not read from a folder) so they work the same from tsx, tests and a bundle. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_core': core,
   '0002_mail': mail,
   '0003_webhooks': webhooks,
+  '0004_audiences': audiences,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS }

@@ -9,9 +9,16 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
  */
 export class SecretBox {
   readonly #key: Buffer
+  readonly #serverSecret: string
 
   constructor(serverSecret: string) {
-    this.#key = Buffer.from(hkdfSync('sha256', serverSecret, 'keymail', 'keymail sealed secrets v1', 32))
+    this.#serverSecret = serverSecret
+    this.#key = deriveKey(serverSecret, 'keymail sealed secrets v1')
+  }
+
+  /** A key for another purpose (signing tokens), derived from the same server secret, independent of the sealing key. */
+  derivedKey(purpose: string): Buffer {
+    return deriveKey(this.#serverSecret, purpose)
   }
 
   seal(plaintext: string, context: string): string {
@@ -31,6 +38,10 @@ export class SecretBox {
     decipher.setAuthTag(Buffer.from(tag, 'base64url'))
     return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8')
   }
+}
+
+function deriveKey(serverSecret: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', serverSecret, 'keymail', purpose, 32))
 }
 
 function encode(part: string | Buffer): string {

@@ -43,14 +43,3 @@ export function toLine(recipients: Recipients): string {
 export function address(input: { email: string; name?: string | undefined }): MailAddress {
   return { email: input.email, name: input.name ?? null }
 }
-
-/** The domain part of an address, lower-case. */
-export function domainOf(email: string): string {
-  return email.slice(email.lastIndexOf('@') + 1).toLowerCase()
-}
-
-/** How addresses are compared with a key's `senders`: the local part as given, the domain case-insensitive. */
-export function normalizeAddress(email: string): string {
-  const at = email.lastIndexOf('@')
-  return `${email.slice(0, at)}@${email.slice(at + 1).toLowerCase()}`
-}

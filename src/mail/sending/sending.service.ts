@@ -10,13 +10,14 @@ import {
   runIdempotent,
   type StoredResponse,
 } from '../../idempotency/idempotency.ts'
+import { domainOf, normalizeAddress } from '../address.ts'
 import { DELIVERY_QUEUE } from '../delivery/delivery-queue.ts'
 import { type DomainRow, findDomainByName } from '../domains/domains.repository.ts'
 import { findTemplate } from '../templates/templates.repository.ts'
 import { Outbox, type OutboxEntry, writeOutbox } from './outbox.ts'
 import { type PreparedSend, prepareSend } from './prepare-send.ts'
 import type { SendRequest } from './send.schemas.ts'
-import { domainOf, normalizeAddress, toLine } from './send-content.ts'
+import { toLine } from './send-content.ts'
 import type { MessageStatus } from './sending.table.ts'
 
 interface PreparedOutbox {
