@@ -1,8 +1,10 @@
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
 import { audiencesRoutes } from './audiences/audiences.routes.ts'
+import { confirmRoutes } from './audiences/confirm.routes.ts'
+import { contactStatusRoutes } from './audiences/contact-status.routes.ts'
 import { contactsRoutes } from './audiences/contacts.routes.ts'
-import { linksRoutes } from './audiences/links.routes.ts'
+import { unsubscribeRoutes } from './audiences/unsubscribe.routes.ts'
 import { auditRoutes } from './audit/audit.routes.ts'
 import { registerApiKeyAuth } from './auth/api-key-auth.ts'
 import { KeyRateLimiter } from './auth/rate-limiter.ts'
@@ -106,7 +108,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   )
   await registerApiDocs(app, config, deps.demoKey ?? null)
   await app.register(healthRoutes, services)
-  await app.register(linksRoutes, services)
+  await app.register(confirmRoutes, services)
+  await app.register(unsubscribeRoutes, services)
   const metrics = config.metricsToken
     ? await registerMetrics(app, config.metricsToken, () => services.verifier.stats())
     : null
@@ -133,6 +136,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
         webhookDeliveriesRoutes,
         audiencesRoutes,
         contactsRoutes,
+        contactStatusRoutes,
       ]
       for (const plugin of routes) {
         await v1.register(plugin, services)
