@@ -189,6 +189,7 @@ async function createFixtures(t: TestApp): Promise<Fixtures> {
   const neighbour = await t.createOrgWithClient('neighbour')
   const template = await t.core.templates.create(t.org.id, { name: 'target of the neighbour', text: 'x' }, actor)
   const domain = await t.core.domains.create(t.org.id, 'mail.matrix.test', actor, { verified: true })
+  const audience = await t.core.audiences.create(t.org.id, { slug: 'matrix-audience' }, actor)
   // Subscribed to an event nothing emits here, so the fixture causes no delivery attempts.
   const webhook = await t.core.webhooks.create(
     t.org.id,
@@ -229,6 +230,7 @@ async function createFixtures(t: TestApp): Promise<Fixtures> {
       domains: domain.id,
       messages: sent.body.messages[0].id,
       webhooks: webhook.endpoint.id,
+      audiences: audience.id,
     },
   }
 }
