@@ -24,6 +24,8 @@ export async function drive(
     amount?: number
     connections: number
     pickKey: (() => string) | null
+    /** A different path (and query) per request, instead of `path` every time. */
+    pickPath?: () => string
     /** A JSON body to POST instead of a GET. */
     postJson?: string
   },
@@ -38,7 +40,8 @@ export async function drive(
       : {}),
     requests: [
       {
-        setupRequest: (request: { headers?: Record<string, string> }) => {
+        setupRequest: (request: { headers?: Record<string, string>; path?: string }) => {
+          if (options.pickPath) request.path = options.pickPath()
           if (options.pickKey) request.headers = { ...request.headers, authorization: `Bearer ${options.pickKey()}` }
           return request
         },
