@@ -42,6 +42,8 @@ export interface KeySettings extends KeyPowers {
  */
 export interface CreateKeyReferences {
   sendingDomainName?: string | null
+  /** Whether the given `opt_in_template_id` is a template of the key's organization (absent: none was given). */
+  optInTemplateFound?: boolean
 }
 
 /**
@@ -58,7 +60,6 @@ export function resolveCreateSettings(
   if (input.scope !== undefined && input.scopes !== undefined) fields.scope = 'invalid'
   const scopes = input.scopes ? normalizeScopes(input.scopes) : expandPreset(input.scope ?? 'full')
   const restrictions = resolveRestrictions(withSendingDomain(input, references, fields), fields)
-  rejectNotYetAvailable(input, fields)
   const settings: KeySettings = {
     name: input.name.trim(),
     mode: input.mode ?? defaultMode,
@@ -67,7 +68,7 @@ export function resolveCreateSettings(
     permissions: { ...noPermissions(), ...input.permissions },
     expiresAt: resolveExpiry(input.expires_at ?? null, now, fields),
     rateLimit: input.rate_limit ?? null,
-    optInTemplateId: null,
+    optInTemplateId: resolveOptInTemplate(input.opt_in_template_id ?? null, references, fields),
     metadata: input.metadata ?? {},
   }
   if (!settings.name) fields.name = 'required'
@@ -76,11 +77,19 @@ export function resolveCreateSettings(
 }
 
 /** Applies an update to existing settings; what the update leaves out stays as it is. */
-export function resolveUpdatedSettings(current: KeySettings, input: UpdateKeyInput, now: Date): KeySettings {
+export function resolveUpdatedSettings(
+  current: KeySettings,
+  input: UpdateKeyInput,
+  now: Date,
+  references: CreateKeyReferences = {},
+): KeySettings {
   const fields: FieldErrors = {}
-  rejectNotYetAvailable(input, fields)
   const next: KeySettings = {
     ...current,
+    optInTemplateId:
+      input.opt_in_template_id === undefined
+        ? current.optInTemplateId
+        : resolveOptInTemplate(input.opt_in_template_id, references, fields),
     name: input.name === undefined ? current.name : input.name.trim(),
     scopes: input.scopes === undefined ? current.scopes : normalizeScopes(input.scopes),
     restrictions:
@@ -136,13 +145,11 @@ function withSendingDomain(
   return restrictions
 }
 
-/**
- * Templates arrive with the sending issue. Until then any id given cannot exist, so it is reported as `not_found`
- * instead of being stored unchecked.
- */
-function rejectNotYetAvailable(input: Pick<CreateKeyInput, 'opt_in_template_id'>, fields: FieldErrors): void {
-  if (input.opt_in_template_id !== undefined && input.opt_in_template_id !== null)
-    fields.opt_in_template_id = 'not_found'
+/** The key's default double-opt-in template: a template of its organization (checked by the caller), or none. */
+function resolveOptInTemplate(id: string | null, references: CreateKeyReferences, fields: FieldErrors) {
+  if (id === null) return null
+  if (references.optInTemplateFound !== true) fields.opt_in_template_id = 'not_found'
+  return id
 }
 
 export function settingsPowers(settings: KeySettings): KeyPowers {

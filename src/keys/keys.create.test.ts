@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../../test/helpers/test-app.ts'
 import { DIALECTS } from '../../test/helpers/test-database.ts'
+import { cliActor } from '../audit/audit.ts'
 import { SCOPE_PRESETS, SCOPES } from '../auth/scopes.ts'
 import { PERMISSION_NAMES } from './key-powers.ts'
 
@@ -199,12 +200,24 @@ describe.each(DIALECTS)('POST /v1/api-keys on %s', (dialect) => {
       })
     })
 
-    it('rejects an unknown sending_domain_id, and an opt_in_template_id until templates exist, as not_found', async () => {
+    it('rejects an unknown sending_domain_id and opt_in_template_id as not_found', async () => {
       const response = await create({ name: 'refs', sending_domain_id: 'dom_123', opt_in_template_id: 'tpl_123' })
       expect(response.status).toBe(400)
       expect(response.body.error.fields).toEqual({ sending_domain_id: 'not_found', opt_in_template_id: 'not_found' })
       const nulls = await create({ name: 'null refs', sending_domain_id: null, opt_in_template_id: null })
       expect(nulls.status).toBe(201)
+    })
+
+    it("takes an opt_in_template_id of the key's organization, and refuses another organization's", async () => {
+      const own = await t.core.templates.create(t.org.id, { name: 'opt-in', text: '{{confirm_url}}' }, cliActor())
+      const created = await create({ name: 'with opt-in', opt_in_template_id: own.id })
+      expect(created.status).toBe(201)
+      expect(created.body.opt_in_template_id).toBe(own.id)
+      const neighbour = await t.createOrgWithClient(`tpl-${Math.random().toString(36).slice(2, 8)}`)
+      const theirs = await t.core.templates.create(neighbour.org.id, { name: 'theirs', text: 'x' }, cliActor())
+      const refused = await create({ name: 'foreign opt-in', opt_in_template_id: theirs.id })
+      expect(refused.status).toBe(400)
+      expect(refused.body.error.fields).toEqual({ opt_in_template_id: 'not_found' })
     })
 
     it('names unknown fields, at the top level and nested, as unknown_field', async () => {

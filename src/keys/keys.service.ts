@@ -5,6 +5,7 @@ import type { Db } from '../db/database.ts'
 import { isUniqueViolation } from '../db/db-errors.ts'
 import { ApiError } from '../errors.ts'
 import { findDomainInOrganization } from '../mail/domains/domains.repository.ts'
+import { findTemplate } from '../mail/templates/templates.repository.ts'
 import { emitEvent } from '../webhooks/emit.ts'
 import { type ApiKey, type ApiKeyStatus, apiKeyFromRow, keyPowers, keyStatus } from './api-key.ts'
 import { type BulkIssuedKey, createKeysInBulk } from './bulk-keys.ts'
@@ -80,11 +81,24 @@ export class KeysService {
     return createKeysInBulk(this.deps, client, input, count, caller, onCommitted, references)
   }
 
-  /** A `sending_domain_id` must name a non-deleted domain of the new key's own organization (pending ones count). */
-  private async referencesOf(organizationId: string, input: CreateKeyInput): Promise<CreateKeyReferences> {
-    if (input.sending_domain_id === undefined || input.sending_domain_id === null) return {}
-    const domain = await findDomainInOrganization(this.deps.db, organizationId, input.sending_domain_id)
-    return { sendingDomainName: domain?.name ?? null }
+  /**
+   * What the input names must exist in the key's own organization: a `sending_domain_id` a non-deleted domain
+   * (pending ones count), an `opt_in_template_id` a template.
+   */
+  private async referencesOf(
+    organizationId: string,
+    input: Pick<CreateKeyInput, 'sending_domain_id' | 'opt_in_template_id'>,
+  ): Promise<CreateKeyReferences> {
+    const references: CreateKeyReferences = {}
+    if (input.sending_domain_id !== undefined && input.sending_domain_id !== null) {
+      const domain = await findDomainInOrganization(this.deps.db, organizationId, input.sending_domain_id)
+      references.sendingDomainName = domain?.name ?? null
+    }
+    if (input.opt_in_template_id !== undefined && input.opt_in_template_id !== null) {
+      references.optInTemplateFound =
+        (await findTemplate(this.deps.db, organizationId, input.opt_in_template_id)) !== undefined
+    }
+    return references
   }
 
   async list(clientIds: readonly string[], status: ApiKeyStatus | 'all', page: { limit: number; offset: number }) {
@@ -110,7 +124,8 @@ export class KeysService {
   async update(clientIds: readonly string[], id: string, input: UpdateKeyInput, caller: Caller): Promise<ApiKey> {
     const current = await this.get(clientIds, id)
     const now = this.deps.clock.now()
-    const next = resolveUpdatedSettings(settingsOf(current), input, now)
+    const references = await this.referencesOf(current.organizationId, input)
+    const next = resolveUpdatedSettings(settingsOf(current), input, now, references)
     const escalations = findEscalations(keyPowers(current), settingsPowers(next))
     if (!caller.mayBroaden && Object.keys(escalations).length) {
       throw ApiError.validation(

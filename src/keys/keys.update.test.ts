@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTestApp, type TestApp } from '../../test/helpers/test-app.ts'
 import { DIALECTS } from '../../test/helpers/test-database.ts'
+import { cliActor } from '../audit/audit.ts'
 import type { CreateKeyInput } from './key-settings.ts'
 
 const DAY = 86_400_000
@@ -174,6 +175,15 @@ describe.each(DIALECTS)('PATCH /v1/api-keys/{id} on %s', (dialect) => {
     expect((await update(id, { opt_in_template_id: 'tpl_1' })).body.error.fields).toEqual({
       opt_in_template_id: 'not_found',
     })
+  })
+
+  it("sets and clears the key's opt_in_template_id (a template of its organization)", async () => {
+    const { id } = await t.issueKey({})
+    const template = await t.core.templates.create(t.org.id, { name: 'opt-in', text: '{{confirm_url}}' }, cliActor())
+    const set = await update(id, { opt_in_template_id: template.id })
+    expect(set.status).toBe(200)
+    expect(set.body.opt_in_template_id).toBe(template.id)
+    expect((await update(id, { opt_in_template_id: null })).body.opt_in_template_id).toBeNull()
   })
 
   it('answers 200 with the key unchanged for an empty update', async () => {
