@@ -190,6 +190,8 @@ async function createFixtures(t: TestApp): Promise<Fixtures> {
   const template = await t.core.templates.create(t.org.id, { name: 'target of the neighbour', text: 'x' }, actor)
   const domain = await t.core.domains.create(t.org.id, 'mail.matrix.test', actor, { verified: true })
   const audience = await t.core.audiences.create(t.org.id, { slug: 'matrix-audience' }, actor)
+  const contact = { email: 'matrix@example.org' }
+  await t.request({ method: 'POST', url: `/v1/audiences/${audience.id}/contacts`, body: contact })
   // Subscribed to an event nothing emits here, so the fixture causes no delivery attempts.
   const webhook = await t.core.webhooks.create(
     t.org.id,
@@ -231,6 +233,7 @@ async function createFixtures(t: TestApp): Promise<Fixtures> {
       messages: sent.body.messages[0].id,
       webhooks: webhook.endpoint.id,
       audiences: audience.id,
+      'audiences/contacts': contact.email,
     },
   }
 }
