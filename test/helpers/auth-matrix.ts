@@ -4,6 +4,7 @@ import { type RouteScope, SCOPES, type Scope } from '../../src/auth/scopes.ts'
 import type { Dialect } from '../../src/db/database.ts'
 import type { RouteEntry } from '../../src/http/route-table.ts'
 import { generateKey } from '../../src/keys/keys.ts'
+import { emitEvent } from '../../src/webhooks/emit.ts'
 import { type ApiResponse, buildTestApp, type RequestOptions, type TestApp } from './test-app.ts'
 
 /**
@@ -198,6 +199,13 @@ async function createFixtures(t: TestApp): Promise<Fixtures> {
     { url: 'https://hooks.matrix.test/keymail', events: ['contact.created'] },
     actor,
   )
+  // One delivery to it, for /v1/webhooks/:id/deliveries/:delivery_id (nothing here emits contact.*, so emit directly).
+  await emitEvent(t.database.db, { organizationId: t.org.id, type: 'contact.created', data: {} }, t.clock.now())
+  const delivery = await t.database.db
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('endpoint_id', '=', webhook.endpoint.id)
+    .executeTakeFirstOrThrow()
   const sent = await t.request({
     method: 'POST',
     url: '/v1/send',
@@ -232,6 +240,7 @@ async function createFixtures(t: TestApp): Promise<Fixtures> {
       domains: domain.id,
       messages: sent.body.messages[0].id,
       webhooks: webhook.endpoint.id,
+      'webhooks/deliveries': delivery.id,
       audiences: audience.id,
       'audiences/contacts': contact.email,
     },
