@@ -4,7 +4,11 @@ import { audiencesRoutes } from './audiences/audiences.routes.ts'
 import { confirmRoutes } from './audiences/confirm.routes.ts'
 import { contactStatusRoutes } from './audiences/contact-status.routes.ts'
 import { contactsRoutes } from './audiences/contacts.routes.ts'
+import { ContactsService } from './audiences/contacts.service.ts'
+import { OptInMailer } from './audiences/opt-in.ts'
+import { AudienceSuppression } from './audiences/suppression.service.ts'
 import { unsubscribeRoutes } from './audiences/unsubscribe.routes.ts'
+import { UnsubscribeLinks } from './audiences/unsubscribe.ts'
 import { auditRoutes } from './audit/audit.routes.ts'
 import { registerApiKeyAuth } from './auth/api-key-auth.ts'
 import { KeyRateLimiter } from './auth/rate-limiter.ts'
@@ -53,6 +57,8 @@ export interface Services extends CoreServices {
   messages: MessagesService
   /** Mail and webhook delivery in this process (each null when it does not run here). */
   workers: DeliveryWorkers
+  optIn: OptInMailer
+  contacts: ContactsService
 }
 
 export interface AppDeps {
@@ -164,6 +170,15 @@ function createServices(
   const secrets = deps.secrets ?? new SecretBox(resolveServerSecret(config))
   const core = createCoreServices({ config, db, clock, secrets, invalidateLocally: verifier.invalidate.bind(verifier) })
   const workers = createDeliveryWorkers({ config, db, clock, secrets, onError: onWorkerError })
+  const unsubscribeLinks = new UnsubscribeLinks(secrets, config.publicUrl)
+  const sending = new SendingService({
+    db,
+    clock,
+    mail: config.mail,
+    onQueued: () => workers.mail?.wake(),
+    recipients: new AudienceSuppression({ db, audiences: core.audiences, links: unsubscribeLinks }),
+  })
+  const optIn = new OptInMailer({ db, clock, secrets, sending, templates: core.templates, publicUrl: config.publicUrl })
   return {
     config,
     db,
@@ -172,7 +187,9 @@ function createServices(
     ...core,
     usage: new UsageRecorder(db, clock, onUsageError),
     secrets,
-    sending: new SendingService({ db, clock, mail: config.mail, onQueued: () => workers.mail?.wake() }),
+    sending,
+    optIn,
+    contacts: new ContactsService({ db, clock, optIn }),
     messages: new MessagesService({ db, secrets }),
     workers,
   }

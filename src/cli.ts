@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { registerContactsCommands } from './cli/contacts.commands.ts'
 import { registerDomainCommands } from './cli/domain.commands.ts'
 import { registerKeyCommands } from './cli/key.commands.ts'
 import { failWith } from './cli/output.ts'
@@ -42,6 +43,7 @@ export function buildCli(): Command {
   registerTenancyCommands(program)
   registerKeyCommands(program)
   registerDomainCommands(program)
+  registerContactsCommands(program)
   registerStaffCommands(program)
   return program
 }

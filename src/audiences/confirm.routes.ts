@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
 import type { Services } from '../app.ts'
-import { type ConfirmOutcome, OptInMailer } from './opt-in.ts'
+import type { ConfirmOutcome } from './opt-in.ts'
 
 type PageName = 'confirmed' | Extract<ConfirmOutcome, { ok: false }>['reason']
 
@@ -28,8 +28,7 @@ const PAGES: Record<PageName, { status: number; title: string; text: string }> =
 /** `GET /confirm/{token}`: the double-opt-in link in mail, no API key (the signed token is the credential). */
 export async function confirmRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const { db, clock, secrets, sending, templates, config } = services
-  const optIn = new OptInMailer({ db, clock, secrets, sending, templates, publicUrl: config.publicUrl })
+  const { optIn } = services
 
   app.get(
     '/confirm/:token',

@@ -4,8 +4,10 @@ import { newId } from '../db/ids.ts'
 import type { Permissions } from '../keys/key-powers.ts'
 import { normalizeAddress } from '../mail/address.ts'
 import { Address } from '../mail/sending/send.schemas.ts'
+import { emitEvents } from '../webhooks/emit.ts'
 import type { AudienceRow } from './audiences.repository.ts'
 import type { ContactStatus } from './audiences.table.ts'
+import { contactEvent } from './contact-events.ts'
 import { CONTACT_STATUSES, checkTransition } from './contact-transitions.ts'
 import type { ContactRow } from './contacts.repository.ts'
 import * as repo from './contacts.repository.ts'
@@ -161,6 +163,11 @@ async function importChunk(
       results.push({ index, email: contact.email, result: 'created' })
     }
     await insertHistoryInChunks(trx, history)
+    const created = fresh.filter(({ contact }) => inserted.has(contact.email))
+    const events = created.map(({ contact }) =>
+      contactEvent('contact.created', contact, { from: null, to: contact.status, actor }),
+    )
+    await emitEvents(trx, events, now)
     return results
   })
 }

@@ -13,22 +13,13 @@ import {
   ListContactsQuery,
   UpdateContactBody,
 } from './contacts.schemas.ts'
-import { ContactsService } from './contacts.service.ts'
 import { presentContact, presentDeletedContact, presentHistory } from './contacts.ts'
 import { importContacts } from './contacts-import.ts'
-import { OptInMailer } from './opt-in.ts'
 
 const tags = ['Contacts']
 
 /** 10,000 rows with their fields do not fit the 1 MiB every other body gets. */
 const IMPORT_BODY_LIMIT = 16 * 1024 * 1024
-
-/** The service from the app's parts, until `Services` carries one (see the audiences README). */
-export function contactsServiceOf(services: Services): ContactsService {
-  const { db, clock, secrets, sending, templates, config } = services
-  const optIn = new OptInMailer({ db, clock, secrets, sending, templates, publicUrl: config.publicUrl })
-  return new ContactsService({ db, clock, optIn })
-}
 
 const historyActor = (request: FastifyRequest) => {
   const { type, id } = actorOf(request)
@@ -39,7 +30,7 @@ const historyActor = (request: FastifyRequest) => {
 export async function contactsRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { audiences, config } = services
-  const contacts = contactsServiceOf(services)
+  const { contacts } = services
   // Resolved before the body is validated, so another organization's key gets the 404 of a nonexistent audience
   // whatever it sends, never a validation error that would tell the two apart.
   const resolved = new WeakMap<FastifyRequest, AudienceRow>()

@@ -4,8 +4,10 @@ import type { Db } from '../db/database.ts'
 import { newId } from '../db/ids.ts'
 import { ApiError } from '../errors.ts'
 import { normalizeAddress } from '../mail/address.ts'
+import { emitEvent } from '../webhooks/emit.ts'
 import type { AudienceRow } from './audiences.repository.ts'
 import type { ContactStatus } from './audiences.table.ts'
+import { contactEvent } from './contact-events.ts'
 import { checkTransition, permissionToDelete } from './contact-transitions.ts'
 import type { ContactHistoryRow, ContactRow } from './contacts.repository.ts'
 import * as repo from './contacts.repository.ts'
@@ -65,6 +67,7 @@ export class ContactsService {
     const inserted = await this.deps.db.transaction().execute(async (trx) => {
       if (!(await repo.insertContacts(trx, [row])).has(email)) return false
       await repo.insertHistory(trx, [historyRow(id, { from: null, to: row.status, actor, reason: null }, now)])
+      await emitEvent(trx, contactEvent('contact.created', row, { from: null, to: row.status, actor }), now)
       return true
     })
     // Created by a concurrent request in the meantime: answer as for an existing contact.
@@ -148,6 +151,7 @@ export class ContactsService {
       if (check.changes) {
         const change = { from: current.status, to, actor, reason: input.reason ?? null }
         await repo.insertHistory(trx, [historyRow(current.id, change, now)])
+        if (to === 'unsubscribed') await emitEvent(trx, contactEvent('contact.unsubscribed', current, change), now)
       }
       return next
     })

@@ -9,7 +9,9 @@ import type { SendingService } from '../mail/sending/sending.service.ts'
 import type { TemplatesService } from '../mail/templates/templates.service.ts'
 import type { SecretBox } from '../secrets/sealed.ts'
 import { TokenSigner } from '../secrets/signed-tokens.ts'
+import { emitEvent } from '../webhooks/emit.ts'
 import type { AudienceRow } from './audiences.repository.ts'
+import { contactEvent } from './contact-events.ts'
 import * as repo from './contacts.repository.ts'
 import { type ContactFields, fieldSubstitutions } from './contacts.ts'
 
@@ -133,6 +135,9 @@ export class OptInMailer {
           created_at: at,
         },
       ])
+      const contact = await repo.findContactById(trx, contactId)
+      const change = { from: 'pending' as const, to: 'ready' as const, actor: { type: 'contact', id: contactId } }
+      if (contact) await emitEvent(trx, contactEvent('contact.confirmed', contact, change), now)
       return true
     })
     return confirmed ? { ok: true, contactId } : { ok: false, reason: 'used' }

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto'
 import type { SendMailOptions } from 'nodemailer/lib/mailer'
-import type { MailAddress, Recipients, SendContent } from '../sending/send-content.ts'
+import { type MailAddress, messageHeaders, type Recipients, type SendContent } from '../sending/send-content.ts'
 import type { MessageRow } from '../sending/sending.repository.ts'
 import { render } from '../templates/render.ts'
 
@@ -15,9 +15,10 @@ export interface ComposeInput {
 }
 
 /**
- * One message as nodemailer builds it: rendered bodies, the send's headers and attachments, a Message-ID made from
- * the message id (so a redelivery after a crash is recognisable downstream) and a DKIM signature. Used both to
- * deliver and to show a captured message's source, so what is shown is what would be sent.
+ * One message as nodemailer builds it: rendered bodies, the send's headers (plus the message's List-Unsubscribe),
+ * attachments, a Message-ID made from the message id (so a redelivery after a crash is recognisable downstream) and
+ * a DKIM signature. Used both to deliver and to show a captured message's source, so what is shown is what would
+ * be sent.
  */
 export function composeMail({
   message,
@@ -37,7 +38,7 @@ export function composeMail({
     subject: message.subject,
     text: content.text === null ? undefined : render(content.text, substitutions, 'text'),
     html: content.html === null ? undefined : render(content.html, substitutions, 'html'),
-    headers: content.headers,
+    headers: messageHeaders(content.headers, substitutions),
     attachments: content.attachments.map((attachment) => ({
       filename: attachment.filename,
       content: attachment.content,

@@ -1,7 +1,13 @@
 import { ApiError, type FieldErrors } from '../../errors.ts'
 import { renderTemplate } from '../templates/templates.ts'
 import type { SendRequest } from './send.schemas.ts'
-import { address, type Recipients, type SendContent, type StoredAttachment } from './send-content.ts'
+import {
+  address,
+  RESERVED_SUBSTITUTION_PREFIX,
+  type Recipients,
+  type SendContent,
+  type StoredAttachment,
+} from './send-content.ts'
 
 /** The parts of a template a send may use (mail/templates). */
 export interface TemplateSource {
@@ -70,8 +76,14 @@ const MAX_REPORTED_FIELDS = 50
  * Turns a schema-valid send into what is stored: content once, one message per personalization. Everything wrong
  * is reported at once, each under its field name; nothing is stored unless it all holds.
  */
-export function prepareSend(body: SendRequest, template: TemplateSource | null, limits: SendLimits): PreparedSend {
-  const fields: FieldErrors = {}
+export function prepareSend(
+  body: SendRequest,
+  template: TemplateSource | null,
+  limits: SendLimits,
+  /** What the caller already found wrong (an unknown `audience`), reported together with the rest. */
+  earlier: FieldErrors = {},
+): PreparedSend {
+  const fields: FieldErrors = { ...earlier }
   const content = resolveContent(body, template, fields)
   checkHeaders(body.headers ?? {}, fields)
   const attachments = resolveAttachments(body, limits.maxAttachmentBytes, fields)
@@ -80,7 +92,6 @@ export function prepareSend(body: SendRequest, template: TemplateSource | null, 
     0,
   )
   if (recipients > limits.maxRecipients) fields.personalizations = 'too_many'
-  if (body.audience !== undefined && body.audience !== null) fields.audience = 'not_found'
 
   const messages: PreparedMessage[] = []
   body.personalizations.forEach((personalization, index) => {
@@ -88,6 +99,10 @@ export function prepareSend(body: SendRequest, template: TemplateSource | null, 
     // Without any subject, resolveContent has already reported `subject: required`.
     if (subject === null) return
     const substitutions = personalization.substitutions ?? {}
+    for (const name of Object.keys(substitutions)) {
+      if (name.startsWith(RESERVED_SUBSTITUTION_PREFIX))
+        fields[`personalizations[${index}].substitutions.${name}`] = 'not_allowed'
+    }
     // Rendering proves every variable has a value and no subject value carries a line break (a header injection).
     const result = renderTemplate({ subject, text: content.text, html: content.html }, substitutions)
     if (!result.ok) {

@@ -43,3 +43,26 @@ export function toLine(recipients: Recipients): string {
 export function address(input: { email: string; name?: string | undefined }): MailAddress {
   return { email: input.email, name: input.name ?? null }
 }
+
+/**
+ * Where a message of an audience send keeps its contact's List-Unsubscribe URL: in the message's `substitutions`,
+ * under a name no `{{variable}}` can have (the colon) and no caller may set (prepare-send.ts). The send's content
+ * is shared by all its messages, the link is per contact, and this needs no column of its own.
+ */
+export const UNSUBSCRIBE_URL_KEY = 'keymail:unsubscribe_url'
+export const RESERVED_SUBSTITUTION_PREFIX = 'keymail:'
+
+/** The send's headers plus, for a message to one contact, RFC 8058 one-click unsubscribe (no `mailto:` form). */
+export function messageHeaders(
+  sendHeaders: Record<string, string>,
+  substitutions: Record<string, string>,
+): Record<string, string> {
+  const url = substitutions[UNSUBSCRIBE_URL_KEY]
+  if (url === undefined) return sendHeaders
+  const own = Object.entries(sendHeaders).filter(([name]) => !name.toLowerCase().startsWith('list-unsubscribe'))
+  return {
+    ...Object.fromEntries(own),
+    'List-Unsubscribe': `<${url}>`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+  }
+}

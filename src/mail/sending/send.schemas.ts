@@ -81,10 +81,22 @@ const Status = Type.Union([
   Type.Literal('captured'),
 ])
 
+/**
+ * One entry per personalization. With `audience`, `suppressed` lists the recipients left out (reason: the contact's
+ * status or `not_a_contact`); a personalization left without a To recipient is `suppressed`, with `id: null`: it is
+ * neither stored nor sent.
+ */
 const SendAccepted = Type.Object({
   object: Type.Literal('send'),
   id: Type.String(),
-  messages: Type.Array(Type.Object({ id: Type.String(), to: Type.String(), status: Status })),
+  messages: Type.Array(
+    Type.Object({
+      id: Type.Union([Type.String(), Type.Null()]),
+      to: Type.String(),
+      status: Type.Union([Status, Type.Literal('suppressed')]),
+      suppressed: Type.Optional(Type.Array(Type.Object({ email: Type.String(), reason: Type.String() }))),
+    }),
+  ),
 })
 
 const AddressOut = Type.Object({ email: Type.String(), name: Type.Union([Type.String(), Type.Null()]) })

@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.ts'
 import type { MailConfig } from '../../config.ts'
 import type { Db } from '../../db/database.ts'
 import { newId } from '../../db/ids.ts'
-import { ApiError } from '../../errors.ts'
+import { ApiError, type FieldErrors } from '../../errors.ts'
 import {
   type IdempotentResult,
   requestHash,
@@ -14,10 +14,18 @@ import { domainOf, normalizeAddress } from '../address.ts'
 import { DELIVERY_QUEUE } from '../delivery/delivery-queue.ts'
 import { type DomainRow, findDomainByName } from '../domains/domains.repository.ts'
 import { findTemplate } from '../templates/templates.repository.ts'
+import {
+  type RecipientScreen,
+  type RecipientVerdict,
+  recipientEmails,
+  type ScreenedMessage,
+  screenMessage,
+  unscreened,
+} from './audience-send.ts'
 import { Outbox, type OutboxEntry, writeOutbox } from './outbox.ts'
 import { type PreparedSend, prepareSend } from './prepare-send.ts'
 import type { SendRequest } from './send.schemas.ts'
-import { toLine } from './send-content.ts'
+import { toLine, UNSUBSCRIBE_URL_KEY } from './send-content.ts'
 import type { MessageStatus } from './sending.table.ts'
 
 interface PreparedOutbox {
@@ -38,6 +46,9 @@ export class SendingService {
       mail: MailConfig
       /** Tells this process's delivery worker there is work, so it need not wait for its next poll. */
       onQueued: () => void
+      /** Screens the recipients of sends with `"audience"` (audiences/suppression.service.ts); without it, every
+       * `audience` is `not_found`. */
+      recipients?: RecipientScreen
     },
   ) {
     this.#outbox = new Outbox(deps.db)
@@ -68,8 +79,8 @@ export class SendingService {
         return { response: prepared.response, write: (trx) => writeOutbox(trx, [prepared.entry]) }
       })
     }
-    if (!result.replayed && (result.body as { messages: { status: string }[] }).messages[0]?.status === 'queued')
-      this.deps.onQueued()
+    const messages = (result.body as { messages: { status: string }[] }).messages
+    if (!result.replayed && messages.some((message) => message.status === 'queued')) this.deps.onQueued()
     return result
   }
 
@@ -81,9 +92,35 @@ export class SendingService {
       template = (await findTemplate(db, auth.organization.id, body.template_id)) ?? null
       if (!template) throw ApiError.validation({ template_id: 'not_found' })
     }
-    const prepared = prepareSend(body, template, mail)
+    const audience = await this.screen(auth, body)
+    const prepared = prepareSend(body, template, mail, audience.fields)
+    const messages = prepared.messages.map((message) =>
+      audience.verdictOf ? screenMessage(message, audience.verdictOf) : unscreened(message),
+    )
     const capture = auth.key.mode === 'test' || mail.smtpUrl === null
-    return this.rows(auth, domain, prepared, capture ? 'captured' : 'queued', clock.now())
+    return this.rows(auth, domain, { ...prepared, messages }, capture ? 'captured' : 'queued', clock.now(), {
+      screened: audience.verdictOf !== null,
+    })
+  }
+
+  /**
+   * With `"audience"`: every recipient judged in one look-up. An audience the key cannot see is reported with the
+   * send's other problems, not alone.
+   */
+  private async screen(
+    auth: AuthContext,
+    body: SendRequest,
+  ): Promise<{ verdictOf: ((email: string) => RecipientVerdict) | null; fields: FieldErrors }> {
+    if (body.audience === undefined || body.audience === null) return { verdictOf: null, fields: {} }
+    if (!this.deps.recipients) return { verdictOf: null, fields: { audience: 'not_found' } }
+    const emails = recipientEmails(body.personalizations)
+    try {
+      return { verdictOf: await this.deps.recipients.screen(auth, body.audience, emails), fields: {} }
+    } catch (error) {
+      const fields = error instanceof ApiError ? (error.details.fields as FieldErrors | undefined) : undefined
+      if (error instanceof ApiError && error.status === 400 && fields) return { verdictOf: null, fields }
+      throw error
+    }
   }
 
   /** `from` must be on a verified domain of the organization, and inside the key's domain and sender allowlists. */
@@ -97,13 +134,14 @@ export class SendingService {
   private rows(
     auth: AuthContext,
     domain: DomainRow,
-    prepared: PreparedSend,
+    prepared: ScreenedSend,
     status: MessageStatus,
     now: Date,
+    options: { screened: boolean },
   ): PreparedOutbox {
     const at = now.toISOString()
     const sendId = newId('snd', now.getTime())
-    const messages = prepared.messages.map((message) => ({
+    const rowOf = (message: ScreenedMessage) => ({
       id: newId('msg', now.getTime()),
       send_id: sendId,
       organization_id: auth.organization.id,
@@ -113,7 +151,7 @@ export class SendingService {
       from_email: normalizeAddress(prepared.content.from.email),
       recipients: JSON.stringify(message.recipients),
       subject: message.subject,
-      substitutions: JSON.stringify(message.substitutions),
+      substitutions: JSON.stringify(storedSubstitutions(message)),
       tags: JSON.stringify(prepared.tags),
       pending_recipients: null,
       last_error: null,
@@ -121,30 +159,20 @@ export class SendingService {
       delivered_at: null,
       created_at: at,
       updated_at: at,
-    }))
-    const jobs =
-      status === 'queued'
-        ? messages.map((message) => ({
-            id: newId('job', now.getTime()),
-            queue: DELIVERY_QUEUE,
-            target_id: message.id,
-            run_at: at,
-            attempts: 0,
-            lease_owner: null,
-            created_at: at,
-          }))
-        : []
-    const response = {
-      status: 202,
-      body: {
-        object: 'send',
-        id: sendId,
-        messages: prepared.messages.map((message, index) => ({
-          id: messages[index]?.id as string,
-          to: toLine(message.recipients),
-          status,
-        })),
-      },
+    })
+    // A message whose every To recipient is suppressed is answered for, but neither stored nor queued.
+    const rows = prepared.messages.map((message) => (message.sendable ? rowOf(message) : null))
+    const messages = rows.filter((row) => row !== null)
+    const jobs = status === 'queued' ? messages.map((message) => deliveryJob(message.id, at, now)) : []
+    const body = {
+      object: 'send',
+      id: sendId,
+      messages: prepared.messages.map((message, index) => ({
+        id: rows[index]?.id ?? null,
+        to: toLine(message.recipients),
+        status: message.sendable ? status : 'suppressed',
+        ...(options.screened ? { suppressed: message.suppressed } : {}),
+      })),
     }
     const send = {
       id: sendId,
@@ -154,7 +182,27 @@ export class SendingService {
       content: JSON.stringify(prepared.content),
       created_at: at,
     }
-    return { response, entry: { send, messages, jobs } }
+    return { response: { status: 202, body }, entry: { send, messages, jobs } }
+  }
+}
+
+type ScreenedSend = Omit<PreparedSend, 'messages'> & { messages: ScreenedMessage[] }
+
+/** The personalization's values, and the contact's List-Unsubscribe URL where there is one (send-content.ts). */
+function storedSubstitutions(message: ScreenedMessage): Record<string, string> {
+  if (message.unsubscribeUrl === null) return message.substitutions
+  return { ...message.substitutions, [UNSUBSCRIBE_URL_KEY]: message.unsubscribeUrl }
+}
+
+function deliveryJob(messageId: string, at: string, now: Date) {
+  return {
+    id: newId('job', now.getTime()),
+    queue: DELIVERY_QUEUE,
+    target_id: messageId,
+    run_at: at,
+    attempts: 0,
+    lease_owner: null,
+    created_at: at,
   }
 }
 
