@@ -30,6 +30,7 @@ import { startInvalidationListener } from './keys/invalidation/invalidation-list
 import { keyAuthLookup } from './keys/keys.repository.ts'
 import { keysRoutes } from './keys/keys.routes.ts'
 import { KeyVerifier } from './keys/verifier.ts'
+import { senderDomainLookup } from './mail/domains/domains.repository.ts'
 import { domainsRoutes } from './mail/domains/domains.routes.ts'
 import { messagesRoutes } from './mail/sending/messages.routes.ts'
 import { MessagesService } from './mail/sending/messages.service.ts'
@@ -176,6 +177,7 @@ function createServices(
     clock,
     mail: config.mail,
     onQueued: () => workers.mail?.wake(),
+    findSenderDomain: senderDomainLookup(deps.database),
     recipients: new AudienceSuppression({ db, audiences: core.audiences, links: unsubscribeLinks }),
   })
   const optIn = new OptInMailer({ db, clock, secrets, sending, templates: core.templates, publicUrl: config.publicUrl })

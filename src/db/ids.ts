@@ -46,13 +46,18 @@ function encodeTime(time: number): string {
   return out
 }
 
+/** 80 bits as 16 base32 digits: two 40-bit halves, each exact in a double (no BigInt on the hot path). */
 function encodeRandom(bytes: Uint8Array): string {
-  let bits = 0n
-  for (const byte of bytes) bits = (bits << 8n) | BigInt(byte)
+  return encode40(bytes, 0) + encode40(bytes, 5)
+}
+
+function encode40(bytes: Uint8Array, from: number): string {
+  let value = 0
+  for (let i = from; i < from + 5; i++) value = value * 256 + (bytes[i] ?? 0)
   let out = ''
-  for (let i = 0; i < 16; i++) {
-    out = CROCKFORD[Number(bits & 31n)] + out
-    bits >>= 5n
+  for (let i = 0; i < 8; i++) {
+    out = CROCKFORD[value % 32] + out
+    value = Math.floor(value / 32)
   }
   return out
 }

@@ -2,6 +2,7 @@ import { CompiledQuery, type ExpressionBuilder, type Insertable, type Selectable
 import type { DatabaseHandle } from '../db/connect.ts'
 import type { Database, Db } from '../db/database.ts'
 import { isPostgres } from '../db/dialect.ts'
+import { preparedLookup } from '../db/prepared-lookup.ts'
 import type { ApiKeyStatus } from './api-key.ts'
 import type { ApiKeysTable } from './keys.table.ts'
 
@@ -20,19 +21,10 @@ export interface KeyAuthRow extends ApiKeyRow {
 
 export type KeyAuthLookup = (publicId: string) => Promise<KeyAuthRow | undefined>
 
-/**
- * The verifier's one query, built once (building a query costs more than running this point look-up). On SQLite it
- * runs as a prepared better-sqlite3 statement, synchronously, unless a Kysely transaction is open on the connection:
- * then it goes through Kysely, which waits for the transaction, so it never reads uncommitted changes.
- */
+/** The verifier's one query, built once and prepared (db/prepared-lookup.ts). */
 export function keyAuthLookup(database: DatabaseHandle): KeyAuthLookup {
-  const { db, sqlite } = database
-  const sqlText = keyAuthQuery(db, '').compile().sql
-  const throughKysely: KeyAuthLookup = async (publicId) =>
-    (await db.executeQuery<KeyAuthRow>(CompiledQuery.raw(sqlText, [publicId]))).rows[0]
-  if (!sqlite) return throughKysely
-  const statement = sqlite.prepare<[string], KeyAuthRow>(sqlText)
-  return async (publicId) => (sqlite.inTransaction ? throughKysely(publicId) : statement.get(publicId))
+  const lookup = preparedLookup<KeyAuthRow>(database, keyAuthQuery(database.db, '').compile().sql)
+  return (publicId) => lookup(publicId)
 }
 
 function keyAuthQuery(db: Db, publicId: string) {

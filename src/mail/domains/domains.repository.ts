@@ -1,5 +1,7 @@
 import type { Insertable, Selectable, Updateable } from 'kysely'
+import type { DatabaseHandle } from '../../db/connect.ts'
 import type { Db } from '../../db/database.ts'
+import { preparedLookup } from '../../db/prepared-lookup.ts'
 import type { DomainStatus, DomainsTable } from './domains.table.ts'
 
 export type DomainRow = Selectable<DomainsTable>
@@ -23,6 +25,18 @@ export async function findDomainByName(db: Db, organizationId: string, name: str
     .where('name', '=', name.toLowerCase())
     .where('deleted_at', 'is', null)
     .executeTakeFirst()
+}
+
+/** findDomainByName for every send: built once and prepared (db/prepared-lookup.ts). */
+export function senderDomainLookup(database: DatabaseHandle) {
+  const query = database.db
+    .selectFrom('domains')
+    .selectAll()
+    .where('organization_id', '=', '')
+    .where('name', '=', '')
+    .where('deleted_at', 'is', null)
+  const lookup = preparedLookup<DomainRow>(database, query.compile().sql)
+  return (organizationId: string, name: string) => lookup(organizationId, name.toLowerCase())
 }
 
 /** Any domain by id, deleted ones included: mail accepted before a deletion is still signed with the domain's key. */

@@ -1,5 +1,6 @@
 import { ApiError, type FieldErrors } from '../../errors.ts'
-import { renderTemplate } from '../templates/templates.ts'
+import { render } from '../templates/render.ts'
+import { substitutionProblems } from '../templates/templates.ts'
 import type { SendRequest } from './send.schemas.ts'
 import {
   address,
@@ -103,10 +104,11 @@ export function prepareSend(
       if (name.startsWith(RESERVED_SUBSTITUTION_PREFIX))
         fields[`personalizations[${index}].substitutions.${name}`] = 'not_allowed'
     }
-    // Rendering proves every variable has a value and no subject value carries a line break (a header injection).
-    const result = renderTemplate({ subject, text: content.text, html: content.html }, substitutions)
-    if (!result.ok) {
-      for (const [field, reason] of Object.entries(result.fields)) {
+    // Every variable has a value and no subject value carries a line break (a header injection); the bodies are
+    // rendered at delivery, the subject now (lists show it).
+    const problems = substitutionProblems({ subject, text: content.text, html: content.html }, substitutions)
+    if (problems) {
+      for (const [field, reason] of Object.entries(problems)) {
         if (Object.keys(fields).length < MAX_REPORTED_FIELDS) fields[`personalizations[${index}].${field}`] = reason
       }
       return
@@ -117,7 +119,7 @@ export function prepareSend(
         cc: (personalization.cc ?? []).map(address),
         bcc: (personalization.bcc ?? []).map(address),
       },
-      subject: result.rendered.subject ?? subject,
+      subject: render(subject, substitutions, 'text'),
       substitutions,
     })
   })

@@ -41,14 +41,8 @@ export function renderTemplate(
   content: TemplateContent,
   values: Substitutions,
 ): { ok: true; rendered: RenderedTemplate } | { ok: false; fields: FieldErrors } {
-  const fields: FieldErrors = {}
-  for (const name of variablesOf(content)) {
-    if (!Object.hasOwn(values, name)) fields[`substitutions.${name}`] = 'required'
-  }
-  for (const name of templateVariables(content.subject)) {
-    if (/[\r\n]/.test(values[name] ?? '')) fields[`substitutions.${name}`] = 'invalid'
-  }
-  if (Object.keys(fields).length > 0) return { ok: false, fields }
+  const fields = substitutionProblems(content, values)
+  if (fields) return { ok: false, fields }
   const part = (source: string | null, as: 'html' | 'text') => (source === null ? null : render(source, values, as))
   return {
     ok: true,
@@ -58,6 +52,18 @@ export function renderTemplate(
       html: part(content.html, 'html'),
     },
   }
+}
+
+/** What renderTemplate would refuse, without rendering anything (sends check this for every personalization). */
+export function substitutionProblems(content: TemplateContent, values: Substitutions): FieldErrors | null {
+  const fields: FieldErrors = {}
+  for (const name of variablesOf(content)) {
+    if (!Object.hasOwn(values, name)) fields[`substitutions.${name}`] = 'required'
+  }
+  for (const name of templateVariables(content.subject)) {
+    if (/[\r\n]/.test(values[name] ?? '')) fields[`substitutions.${name}`] = 'invalid'
+  }
+  return Object.keys(fields).length > 0 ? fields : null
 }
 
 /** The public `template` object. */
