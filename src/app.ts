@@ -169,7 +169,8 @@ function createServices(
     clock,
   )
   const secrets = deps.secrets ?? new SecretBox(resolveServerSecret(config))
-  const core = createCoreServices({ config, db, clock, secrets, invalidateLocally: verifier.invalidate.bind(verifier) })
+  const invalidateLocally = verifier.invalidate.bind(verifier)
+  const core = createCoreServices({ config, db, clock, secrets, invalidateLocally, database: deps.database })
   const workers = createDeliveryWorkers({ config, db, clock, secrets, onError: onWorkerError })
   const unsubscribeLinks = new UnsubscribeLinks(secrets, config.publicUrl)
   const sending = new SendingService({

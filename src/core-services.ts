@@ -1,6 +1,8 @@
+import { contactStatusLookup } from './audiences/audiences.repository.ts'
 import { AudiencesService } from './audiences/audiences.service.ts'
 import type { Clock } from './clock.ts'
 import type { Config } from './config.ts'
+import type { DatabaseHandle } from './db/connect.ts'
 import type { Db } from './db/database.ts'
 import type { InvalidationHandler } from './keys/invalidation/invalidation.ts'
 import { KeysService } from './keys/keys.service.ts'
@@ -18,13 +20,15 @@ export interface CoreDeps {
   /** Sealed secrets (DKIM keys) are opened with the server secret. */
   secrets: SecretBox
   invalidateLocally: InvalidationHandler
+  /** The connection under `db`, for the hot paths' prepared statements (db/prepared-lookup.ts); the app gives it. */
+  database?: DatabaseHandle
 }
 
 /**
  * The services that change keys, tenants, domains and templates, as the HTTP app, the CLI and the first-start
  * bootstrap all build them.
  */
-export function createCoreServices({ config, db, clock, secrets, invalidateLocally }: CoreDeps) {
+export function createCoreServices({ config, db, clock, secrets, invalidateLocally, database }: CoreDeps) {
   return {
     keys: new KeysService({
       db,
@@ -38,7 +42,11 @@ export function createCoreServices({ config, db, clock, secrets, invalidateLocal
     domains: new DomainsService({ db, clock, secrets, dnsServers: config.mail.dnsServers }),
     templates: new TemplatesService({ db, clock }),
     webhooks: new WebhookEndpointsService({ db, clock, secrets, config: config.webhooks }),
-    audiences: new AudiencesService({ db, clock }),
+    audiences: new AudiencesService({
+      db,
+      clock,
+      findContactStatus: database ? contactStatusLookup(database) : undefined,
+    }),
   }
 }
 

@@ -1,6 +1,8 @@
 import type { Insertable, Selectable, Updateable } from 'kysely'
+import type { DatabaseHandle } from '../db/connect.ts'
 import type { Db } from '../db/database.ts'
 import { isPostgres } from '../db/dialect.ts'
+import { preparedLookup } from '../db/prepared-lookup.ts'
 import type { AudiencesTable, ContactStatus } from './audiences.table.ts'
 
 export type AudienceRow = Selectable<AudiencesTable>
@@ -92,6 +94,31 @@ export async function findContactStatus(
   audienceIdOrSlug: string,
   email: string,
 ): Promise<ContactStatusLookup | undefined> {
+  return contactStatusQuery(
+    db,
+    isAudienceId(audienceIdOrSlug),
+    organizationId,
+    audienceIdOrSlug,
+    email,
+  ).executeTakeFirst()
+}
+
+export type ContactStatusFinder = typeof findContactStatus extends (db: Db, ...rest: infer A) => infer R
+  ? (...args: A) => R
+  : never
+
+/** findContactStatus built once per shape (by id, by slug) and prepared (db/prepared-lookup.ts). */
+export function contactStatusLookup(database: DatabaseHandle): ContactStatusFinder {
+  const prepare = (byId: boolean) =>
+    preparedLookup<ContactStatusLookup>(database, contactStatusQuery(database.db, byId, '', '', '').compile().sql)
+  const byId = prepare(true)
+  const bySlug = prepare(false)
+  // Parameter order as compiled: the join's email, then the organization, then the id or slug.
+  return (organizationId, audienceIdOrSlug, email) =>
+    (isAudienceId(audienceIdOrSlug) ? byId : bySlug)(email, organizationId, audienceIdOrSlug)
+}
+
+function contactStatusQuery(db: Db, byId: boolean, organizationId: string, audienceIdOrSlug: string, email: string) {
   return db
     .selectFrom('audiences')
     .leftJoin('contacts', (join) =>
@@ -99,6 +126,5 @@ export async function findContactStatus(
     )
     .select(['audiences.id as audienceId', 'audiences.slug as audienceSlug', 'contacts.status as status'])
     .where('audiences.organization_id', '=', organizationId)
-    .where(isAudienceId(audienceIdOrSlug) ? 'audiences.id' : 'audiences.slug', '=', audienceIdOrSlug)
-    .executeTakeFirst()
+    .where(byId ? 'audiences.id' : 'audiences.slug', '=', audienceIdOrSlug)
 }

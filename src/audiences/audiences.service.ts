@@ -28,7 +28,18 @@ const UPDATABLE = ['name', 'double_opt_in', 'opt_in_template_id'] as const
 
 /** Audiences of an organization. Every change is audited in the transaction that makes it. */
 export class AudiencesService {
-  constructor(readonly deps: { db: Db; clock: Clock }) {}
+  readonly #findContactStatus: repo.ContactStatusFinder
+
+  constructor(
+    readonly deps: {
+      db: Db
+      clock: Clock
+      /** The prepared status look-up (repository contactStatusLookup); plain Kysely when not given (CLI, tests). */
+      findContactStatus?: repo.ContactStatusFinder
+    },
+  ) {
+    this.#findContactStatus = deps.findContactStatus ?? ((...args) => repo.findContactStatus(deps.db, ...args))
+  }
 
   /**
    * The audience of the key's organization named by id or slug, if the key may see it (`restrictions.audiences`,
@@ -48,7 +59,7 @@ export class AudiencesService {
   async contactStatus(auth: AuthContext, email: string, audience: string): Promise<ContactStatusResult> {
     const normalized = normalizeAddress(email)
     if (!isValidAddress(normalized)) throw ApiError.validation({ email: 'invalid' })
-    const found = await repo.findContactStatus(this.deps.db, auth.organization.id, audience, normalized)
+    const found = await this.#findContactStatus(auth.organization.id, audience, normalized)
     if (
       !found ||
       !audienceVisible({ id: found.audienceId, slug: found.audienceSlug }, auth.key.restrictions.audiences)
