@@ -29,9 +29,6 @@ function connectSqlite(path: string): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('foreign_keys = ON')
-  // Reads of a large database (a million contacts, keys) come from the OS page cache through the mapping instead of
-  // one read() system call per page; writes still go through the WAL.
-  sqlite.pragma('mmap_size = 1073741824')
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
   return { db, dialect: 'sqlite', postgresUrl: null, sqlite, close: () => db.destroy() }
 }
