@@ -1,10 +1,10 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { collectOutput, runCli, spawnKeymail } from '../helpers/cli.ts'
+import { runCli } from '../helpers/cli.ts'
 import { plainSend, SENDING_DOMAIN } from '../helpers/mail-fixtures.ts'
+import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts'
 import { type SmtpSink, startSmtpSink, waitFor } from '../helpers/smtp-sink.ts'
 
 const MESSAGES = 500
@@ -14,49 +14,6 @@ const REPLY_DELAY_MS = 50
 const WORKER_CONCURRENCY = 10
 /** How many deliveries the first server completes before it is killed. */
 const KILL_AFTER = 100
-
-interface KeymailProcess {
-  url: string
-  output(): string
-  /** Sends `signal` and resolves with the exit code (null when a signal ended it) once the process is gone. */
-  kill(signal: NodeJS.Signals): Promise<number | null>
-}
-
-/** `keymail serve` as its own process on a free loopback port, once it listens. */
-function startKeymail(env: Record<string, string>): Promise<KeymailProcess> {
-  const child = spawnKeymail(['serve'], { PORT: '0', LOG_LEVEL: 'info', ...env })
-  const output = collectOutput(child)
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`keymail serve did not start in 30 s\n${output.stdout()}\n${output.stderr()}`))
-    }, 30_000)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`keymail serve exited with ${code}\n${output.stdout()}\n${output.stderr()}`))
-    })
-    const onOutput = () => {
-      const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output.stdout())?.[1]
-      if (!url) return
-      clearTimeout(timer)
-      child.stdout.off('data', onOutput)
-      resolve({ url, output: output.stdout, kill: (signal) => kill(child, signal) })
-    }
-    child.stdout.on('data', onOutput)
-  })
-}
-
-function kill(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise((resolve) => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000)
-    child.once('exit', (code) => {
-      clearTimeout(killer)
-      resolve(code)
-    })
-    child.kill(signal)
-  })
-}
 
 /** Sends one message per request from `clients` concurrent HTTP clients; returns the ids of those answered 202. */
 async function sendConcurrently(url: string, key: string, total: number, clients: number): Promise<string[]> {
@@ -93,7 +50,7 @@ async function deliveredTotal(url: string, key: string): Promise<number> {
 describe('crash safety: keymail serve killed with SIGKILL while delivering', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'keymail-crash-'))
   let sink: SmtpSink | null = null
-  let server: KeymailProcess | null = null
+  let server: ServerProcess | null = null
   afterAll(async () => {
     await server?.kill('SIGKILL')
     await sink?.close()
@@ -109,7 +66,7 @@ describe('crash safety: keymail serve killed with SIGKILL while delivering', () 
       KEYMAIL_WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
     }
 
-    server = await startKeymail(env)
+    server = await startServerProcess(env)
     const key = /km_live_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}/.exec(server.output())?.[0] as string
     expect(key).toBeDefined()
     const domain = await runCli(['domain', 'add', SENDING_DOMAIN, '--org', 'default', '--verified'], env)
@@ -130,7 +87,7 @@ describe('crash safety: keymail serve killed with SIGKILL while delivering', () 
     const deliveredBeforeCrash = relay.messages.length
     expect(deliveredBeforeCrash).toBeLessThan(MESSAGES)
 
-    server = await startKeymail(env)
+    server = await startServerProcess(env)
     const wanted = new Set(accepted.map((id) => `<${id}@${SENDING_DOMAIN}>`))
     const arrived = () => {
       const counts = relay.acceptedCounts()
@@ -162,7 +119,7 @@ describe('crash safety: keymail serve killed with SIGKILL while delivering', () 
     expect(more).toBe(0)
 
     // The restarted server still shuts down cleanly, its worker idle.
-    expect(await server.kill('SIGTERM')).toBe(0)
+    expect(await server.stop()).toBe(0)
     server = null
   }, 150_000)
 })

@@ -1,10 +1,9 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { collectOutput, spawnKeymail } from '../helpers/cli.ts'
+import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts'
 import { waitFor } from '../helpers/smtp-sink.ts'
 import {
   answer,
@@ -12,48 +11,6 @@ import {
   startWebhookReceiver,
   type WebhookReceiver,
 } from '../helpers/webhook-receiver.ts'
-
-interface KeymailProcess {
-  url: string
-  output(): string
-  kill(signal: NodeJS.Signals): Promise<number | null>
-}
-
-/** `keymail serve` as its own process on a free loopback port, once it listens (as in crash-safety.test.ts). */
-function startKeymail(env: Record<string, string>): Promise<KeymailProcess> {
-  const child = spawnKeymail(['serve'], { PORT: '0', LOG_LEVEL: 'info', ...env })
-  const output = collectOutput(child)
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`keymail serve did not start in 30 s\n${output.stdout()}\n${output.stderr()}`))
-    }, 30_000)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`keymail serve exited with ${code}\n${output.stdout()}\n${output.stderr()}`))
-    })
-    const onOutput = () => {
-      const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output.stdout())?.[1]
-      if (!url) return
-      clearTimeout(timer)
-      child.stdout.off('data', onOutput)
-      resolve({ url, output: output.stdout, kill: (signal) => kill(child, signal) })
-    }
-    child.stdout.on('data', onOutput)
-  })
-}
-
-function kill(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
-  return new Promise((resolve) => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000)
-    child.once('exit', (code) => {
-      clearTimeout(killer)
-      resolve(code)
-    })
-    child.kill(signal)
-  })
-}
 
 async function call(url: string, key: string, method: string, path: string, body?: unknown) {
   const response = await fetch(`${url}${path}`, {
@@ -73,7 +30,7 @@ async function call(url: string, key: string, method: string, path: string, body
 describe('webhooks crash safety: keymail serve killed with SIGKILL right after a change commits', () => {
   const dataDirs: string[] = []
   let hooks: WebhookReceiver | null = null
-  let server: KeymailProcess | null = null
+  let server: ServerProcess | null = null
   afterEach(async () => {
     await server?.kill('SIGKILL')
     server = null
@@ -101,7 +58,7 @@ describe('webhooks crash safety: keymail serve killed with SIGKILL right after a
         KEYMAIL_WEBHOOKS_ALLOW_PRIVATE: '1',
         KEYMAIL_JOB_LEASE_MS: '2000',
       }
-      server = await startKeymail(env)
+      server = await startServerProcess(env)
       const key = /km_live_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}/.exec(server.output())?.[0] as string
       expect(key).toBeDefined()
       const endpoint = await call(server.url, key, 'POST', '/v1/webhooks', {
@@ -118,7 +75,7 @@ describe('webhooks crash safety: keymail serve killed with SIGKILL right after a
       if (inFlight) expect(beforeCrash).toBe(1)
 
       receiver.setBehaviour(answer({ status: 200 }))
-      server = await startKeymail(env)
+      server = await startServerProcess(env)
       const verifier = new Webhook(endpoint.body.secret)
       const announces = (request: ReceivedRequest) => {
         const payload = verifier.verify(request.body, request.headers as Record<string, string>) as {
@@ -148,7 +105,7 @@ describe('webhooks crash safety: keymail serve killed with SIGKILL right after a
           `killed, ${receiver.requests.length} in all; delivered after the restart`,
       )
 
-      expect(await server.kill('SIGTERM')).toBe(0)
+      expect(await server.stop()).toBe(0)
       server = null
     },
     90_000,

@@ -1,56 +1,18 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { collectOutput, runCli, spawnKeymail } from '../helpers/cli.ts'
+import { runCli } from '../helpers/cli.ts'
 import { plainSend, SENDING_DOMAIN } from '../helpers/mail-fixtures.ts'
-import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts'
+import {
+  type KeymailProcess,
+  type ServerProcess,
+  startServerProcess,
+  startWorkerProcess,
+} from '../helpers/server-process.ts'
 import { type SmtpSink, startSmtpSink, waitFor } from '../helpers/smtp-sink.ts'
 
 const MESSAGES = 5
-
-interface WorkerProcess {
-  output(): string
-  /** Sends `signal`; resolves with the exit code and how long the exit took (SIGKILL after 15 s). */
-  kill(signal: NodeJS.Signals): Promise<{ code: number | null; ms: number }>
-}
-
-/** `keymail worker` as its own process, once it says it has started (its signal handlers are installed by then). */
-function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawnKeymail(['worker'], { LOG_LEVEL: 'info', ...env })
-  const output = collectOutput(child)
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`keymail worker did not start in 30 s\n${output.stdout()}\n${output.stderr()}`))
-    }, 30_000)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`keymail worker exited with ${code}\n${output.stdout()}\n${output.stderr()}`))
-    })
-    const onOutput = () => {
-      if (!output.stdout().includes('delivery worker started')) return
-      clearTimeout(timer)
-      child.stdout.off('data', onOutput)
-      resolve({ output: output.stdout, kill: (signal) => kill(child, signal) })
-    }
-    child.stdout.on('data', onOutput)
-  })
-}
-
-function kill(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals) {
-  const started = performance.now()
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, ms: 0 })
-  return new Promise<{ code: number | null; ms: number }>((resolve) => {
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000)
-    child.once('exit', (code) => {
-      clearTimeout(killer)
-      resolve({ code, ms: performance.now() - started })
-    })
-    child.kill(signal)
-  })
-}
 
 /**
  * `keymail worker`: the delivery worker alone, next to an API that only accepts mail (KEYMAIL_WORKER=0), both on
@@ -62,7 +24,7 @@ describe('keymail worker as its own process', () => {
   let key: string
   let sink: SmtpSink
   let api: ServerProcess
-  let worker: WorkerProcess | null = null
+  let worker: KeymailProcess | null = null
 
   const send = async (subject: string): Promise<string> => {
     const response = await fetch(`${api.url}/v1/send`, {
