@@ -6,12 +6,12 @@ import type { Db } from '../db/database.ts'
 import { isUniqueViolation } from '../db/db-errors.ts'
 import { newId } from '../db/ids.ts'
 import { ApiError } from '../errors.ts'
-import { normalizeAddress } from '../mail/address.ts'
+import { isValidAddress, normalizeAddress } from '../mail/address.ts'
 import { findTemplate } from '../mail/templates/templates.repository.ts'
 import type { AudienceRow } from './audiences.repository.ts'
 import * as repo from './audiences.repository.ts'
 import { audienceVisible } from './audiences.ts'
-import { type ContactStatusResult, isValidAddress } from './contact-status.ts'
+import type { ContactStatusResult } from './contact-status.ts'
 
 type Page = { limit: number; offset: number }
 

@@ -2,8 +2,7 @@ import type { Clock } from '../clock.ts'
 import type { Db } from '../db/database.ts'
 import { newId } from '../db/ids.ts'
 import type { Permissions } from '../keys/key-powers.ts'
-import { normalizeAddress } from '../mail/address.ts'
-import { Address } from '../mail/sending/send.schemas.ts'
+import { isValidAddress, normalizeAddress } from '../mail/address.ts'
 import { emitEvents } from '../webhooks/emit.ts'
 import type { AudienceRow } from './audiences.repository.ts'
 import type { ContactStatus } from './audiences.table.ts'
@@ -44,7 +43,6 @@ interface ValidRow {
   status: ContactStatus | undefined
 }
 
-const EMAIL = new RegExp((Address.properties.email as unknown as { pattern: string }).pattern)
 const ROW_KEYS = new Set(['email', 'fields', 'status'])
 
 /**
@@ -88,7 +86,7 @@ function checkRow(row: unknown, index: number, seen: Set<string>): ValidRow | Im
   if (row === null || typeof row !== 'object' || Array.isArray(row)) return skip('row: invalid')
   const { email, fields, status } = row as Record<string, unknown>
   if (email === undefined || email === '') return skip('email: required')
-  if (typeof email !== 'string' || email.trim().length > 254 || !EMAIL.test(email.trim()))
+  if (typeof email !== 'string' || !isValidAddress(email.trim()))
     return skip('email: invalid', typeof email === 'string' ? email.slice(0, 320) : null)
   const normalized = normalizeAddress(email)
   const unknown = Object.keys(row).find((key) => !ROW_KEYS.has(key))

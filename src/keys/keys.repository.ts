@@ -1,4 +1,4 @@
-import { CompiledQuery, type ExpressionBuilder, type Insertable, type Selectable, type Updateable } from 'kysely'
+import type { ExpressionBuilder, Insertable, Selectable, Updateable } from 'kysely'
 import type { DatabaseHandle } from '../db/connect.ts'
 import type { Database, Db } from '../db/database.ts'
 import { isPostgres } from '../db/dialect.ts'

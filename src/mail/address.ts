@@ -14,3 +14,16 @@ export function normalizeAddress(email: string): string {
   const at = trimmed.lastIndexOf('@')
   return `${trimmed.slice(0, at)}@${trimmed.slice(at + 1).toLowerCase()}`
 }
+
+/**
+ * A pragmatic address check, the one rule for every address Keymail accepts (sends, contacts): one @, no spaces,
+ * quotes or brackets in the local part, a dotted host name. As a pattern string too, for JSON schemas.
+ */
+export const ADDRESS_PATTERN =
+  '^[^\\s@<>()",;:\\\\\\[\\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$'
+const ADDRESS = new RegExp(ADDRESS_PATTERN)
+export const MAX_ADDRESS_LENGTH = 254
+
+export function isValidAddress(email: string): boolean {
+  return email.length <= MAX_ADDRESS_LENGTH && ADDRESS.test(email)
+}

@@ -1,6 +1,7 @@
 import { type Static, Type } from 'typebox'
 import { ERROR_RESPONSES } from '../../http/error-schema.ts'
 import { ListSchema, PageQuery } from '../../http/pagination.ts'
+import { ADDRESS_PATTERN, MAX_ADDRESS_LENGTH } from '../address.ts'
 
 /**
  * `POST /v1/send` in the personalizations format (MailChannels, SendGrid v3). The schema checks shapes and names
@@ -8,12 +9,9 @@ import { ListSchema, PageQuery } from '../../http/pagination.ts'
  * templates, restrictions) is checked by the service.
  */
 
-// A pragmatic address check: one @, no spaces, quotes or brackets in the local part, a dotted host name.
-const EMAIL_PATTERN =
-  '^[^\\s@<>()",;:\\\\\\[\\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$'
 const NO_LINE_BREAKS = '^[^\\r\\n]*$'
 
-const Email = Type.String({ maxLength: 254, pattern: EMAIL_PATTERN })
+const Email = Type.String({ maxLength: MAX_ADDRESS_LENGTH, pattern: ADDRESS_PATTERN })
 const DisplayName = Type.String({ maxLength: 200, pattern: NO_LINE_BREAKS })
 export const Address = Type.Object({ email: Email, name: Type.Optional(DisplayName) }, { additionalProperties: false })
 const Subject = Type.String({ minLength: 1, maxLength: 998, pattern: NO_LINE_BREAKS })
