@@ -1,5 +1,6 @@
 // `npm run build` (run by `npm start`): bundles the TypeScript entry points into dist/ with esbuild, dependencies
 // left as imports. Production runs plain JavaScript: no TypeScript loader in the process (about 45 MB less memory).
+import { cpSync } from 'node:fs'
 import { build } from 'esbuild'
 
 await build({
@@ -14,3 +15,7 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 })
+
+// The admin UI's stylesheet and script are files, found next to the module that serves them
+// (src/admin/assets.ts reads `./assets/` relative to itself, which in the bundle is dist/).
+cpSync('src/admin/assets', 'dist/assets', { recursive: true })

@@ -13,7 +13,8 @@ export async function insertAuditEvents(db: Db, rows: Insertable<AuditEventsTabl
 }
 
 export interface AuditFilter {
-  organizationId: string
+  /** null: every organization (the staff audit page only). */
+  organizationId: string | null
   action?: string
   keyId?: string
   clientId?: string
@@ -25,7 +26,8 @@ export async function listAuditEvents(
   filter: AuditFilter,
   page: { limit: number; offset: number },
 ): Promise<{ rows: AuditEventRow[]; total: number }> {
-  let query = db.selectFrom('audit_events').where('organization_id', '=', filter.organizationId)
+  let query = db.selectFrom('audit_events')
+  if (filter.organizationId !== null) query = query.where('organization_id', '=', filter.organizationId)
   if (filter.action) query = query.where('action', '=', filter.action)
   if (filter.keyId) query = query.where('target_type', '=', 'api_key').where('target_id', '=', filter.keyId)
   if (filter.clientId) {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import type { AdminFormSubmissionsTable, AdminSessionsTable } from '../admin/admin.table.ts'
 import type { AudiencesTable, ContactHistoryTable, ContactsTable } from '../audiences/audiences.table.ts'
 import type { AuditEventsTable } from '../audit/audit.table.ts'
 import type { IdempotencyKeysTable } from '../idempotency/idempotency.table.ts'
@@ -40,6 +41,8 @@ export interface Database {
   audiences: AudiencesTable
   contacts: ContactsTable
   contact_history: ContactHistoryTable
+  admin_sessions: AdminSessionsTable
+  admin_form_submissions: AdminFormSubmissionsTable
 }
 
 export type Db = Kysely<Database>

@@ -4,6 +4,7 @@ import * as core from './migrations/0001_core.ts'
 import * as mail from './migrations/0002_mail.ts'
 import * as webhooks from './migrations/0003_webhooks.ts'
 import * as audiences from './migrations/0004_audiences.ts'
+import * as admin from './migrations/0005_admin.ts'
 
 /** Migrations are listed in code (not read from a folder) so they work the same from tsx, tests and a bundle. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_mail': mail,
   '0003_webhooks': webhooks,
   '0004_audiences': audiences,
+  '0005_admin': admin,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS }

@@ -5,15 +5,31 @@ import type { Db } from '../db/database.ts'
 import { isUniqueViolation } from '../db/db-errors.ts'
 import { newId } from '../db/ids.ts'
 import { ApiError } from '../errors.ts'
-import { hashPassword } from './passwords.ts'
-import { insertUser, type UserRow } from './users.repository.ts'
+import { hashPassword, verifyPassword } from './passwords.ts'
+import { findUserByEmail, insertUser, type UserRow } from './users.repository.ts'
 
 export const MIN_PASSWORD_LENGTH = 12
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/
 
 /** Admin UI users. Passwords are stored as scrypt hashes only. */
 export class UsersService {
+  /** Checked against when the email is unknown, so a wrong email costs the same scrypt work as a wrong password. */
+  private decoyHash: Promise<string> | null = null
+
   constructor(private readonly deps: { db: Db; clock: Clock }) {}
+
+  /** The user with this email and password, or null; never says which of the two was wrong. */
+  async authenticate(email: string, password: string): Promise<Omit<UserRow, 'password_hash'> | null> {
+    const row = await findUserByEmail(this.deps.db, email.trim().toLowerCase())
+    if (!row) {
+      this.decoyHash ??= hashPassword('decoy password, never valid')
+      await verifyPassword(password, await this.decoyHash)
+      return null
+    }
+    if (!(await verifyPassword(password, row.password_hash))) return null
+    const { password_hash: _hash, ...user } = row
+    return user
+  }
 
   async createUser(
     input: { email: string; password: string; staff: boolean; organizationId: string | null },
