@@ -1,4 +1,5 @@
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import { adminPlugin } from './admin/admin.plugin.ts'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
 import { audiencesRoutes } from './audiences/audiences.routes.ts'
 import { confirmRoutes } from './audiences/confirm.routes.ts'
@@ -117,6 +118,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(healthRoutes, services)
   await app.register(confirmRoutes, services)
   await app.register(unsubscribeRoutes, services)
+  await app.register(adminPlugin, services)
   const metrics = config.metricsToken
     ? await registerMetrics(app, config.metricsToken, () => services.verifier.stats())
     : null

@@ -83,7 +83,8 @@ export async function keyPages(app: FastifyInstance, context: AdminContext): Pro
     { schema: { hide: true } },
     async (request, reply) => {
       const { client, key } = await keyOf(request)
-      const values = { ...readKeyForm(request.body), mode: key.mode }
+      // The edit form lists scopes only (no preset), and a key's mode never changes.
+      const values: KeyFormValues = { ...readKeyForm(request.body), scopeChoice: 'custom', mode: key.mode }
       const { input, fields } = keyInputOf(values)
       const { scope: _scope, mode: _mode, sending_domain_id: _domain, ...update } = input
       if (Object.keys(fields).length) {
@@ -91,7 +92,8 @@ export async function keyPages(app: FastifyInstance, context: AdminContext): Pro
       }
       try {
         const updated = await services.keys.update([client.id], key.id, update, staffCaller(request))
-        const notice = updated.updatedAt === key.updatedAt ? 'key_unchanged' : 'key_updated'
+        const settings = (k: ApiKey) => JSON.stringify({ ...k, updatedAt: null, lastUsedAt: null })
+        const notice = settings(updated) === settings(key) ? 'key_unchanged' : 'key_updated'
         return redirectTo(reply, `/clients/${client.id}/api-keys/${key.id}/?notice=${notice}`)
       } catch (error) {
         if (!(error instanceof ApiError)) throw error
