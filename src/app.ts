@@ -1,6 +1,6 @@
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
-import { adminPlugin } from './admin/admin.plugin.ts'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
+import { adminPlugin } from './admin/admin.plugin.ts'
 import { audiencesRoutes } from './audiences/audiences.routes.ts'
 import { confirmRoutes } from './audiences/confirm.routes.ts'
 import { contactStatusRoutes } from './audiences/contact-status.routes.ts'

@@ -20,6 +20,12 @@ export function printSeedBanner(
     ...seed.keys.map((key) => `  ${`${key.name} (${key.scope}, ${key.mode}):`.padEnd(36)} ${key.raw}`),
     kind === 'first-run' ? '  Store this key now: it is not shown again (only its hash is kept).' : '',
     `  Try it: curl -H "Authorization: Bearer <key>" ${baseUrl}/v1/whoami`,
+    ...(seed.login
+      ? [
+          `  Admin UI: ${baseUrl}/admin/login/  email ${seed.login.email}  password ${seed.login.password}`,
+          kind === 'first-run' ? '  Store this password now too; add more users with `keymail staff create`.' : '',
+        ]
+      : []),
     '',
   ]
   write(`${lines.filter((line, index) => line !== '' || index === 0 || index === lines.length - 1).join('\n')}\n`)

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { SYSTEM_ACTOR } from '../audit/audit.ts'
 import type { ScopePreset } from '../auth/scopes.ts'
 import type { CoreServices } from '../core-services.ts'
@@ -15,7 +16,15 @@ export interface SeedResult {
   organization: string
   client: string
   keys: SeededKey[]
+  /** The admin UI sign-in created now (null when it existed before). */
+  login: { email: string; password: string } | null
 }
+
+/** The first start's staff user for /admin/login/; its random password is printed once, like the key. */
+export const FIRST_RUN_STAFF_EMAIL = 'admin@keymail.local'
+
+/** The documented demo sign-in (README "Demo mode"): public knowledge, like the demo keys. */
+export const DEMO_LOGIN = Object.freeze({ email: 'demo@keymail.local', password: 'keymail-demo-password' })
 
 const SYSTEM = { actor: SYSTEM_ACTOR, powers: null }
 
@@ -38,10 +47,13 @@ export async function bootstrapFirstRun(services: CoreServices): Promise<SeedRes
     { name: 'Bootstrap key', scope: 'full' },
     SYSTEM,
   )
+  const login = { email: FIRST_RUN_STAFF_EMAIL, password: randomBytes(18).toString('base64url') }
+  await services.users.createUser({ ...login, staff: true, organizationId: null }, SYSTEM_ACTOR)
   return {
     organization: organization.slug,
     client: client.slug,
     keys: [{ name: 'Bootstrap key', scope: 'full', mode: 'live', raw: issued.raw }],
+    login,
   }
 }
 
@@ -90,7 +102,8 @@ export async function seedDemo(services: CoreServices, keyPrefix: string): Promi
     const issued = existing ? null : await services.keys.create(target, input, SYSTEM, demo)
     keys.push({ name: demo.name, scope: demo.scope, mode: demo.mode, raw: issued?.raw ?? demoKey(keyPrefix, demo) })
   }
-  return { organization: organization.slug, client: client.slug, keys }
+  if (!existing) await services.users.createUser({ ...DEMO_LOGIN, staff: true, organizationId: null }, SYSTEM_ACTOR)
+  return { organization: organization.slug, client: client.slug, keys, login: DEMO_LOGIN }
 }
 
 function demoKey(prefix: string, demo: (typeof DEMO_KEYS)[number]): string {

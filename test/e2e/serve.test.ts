@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { DEMO_KEYS } from '../../src/bootstrap/bootstrap.ts'
+import { DEMO_KEYS, DEMO_LOGIN } from '../../src/bootstrap/bootstrap.ts'
 import { generateKey } from '../../src/keys/keys.ts'
 import { runCli } from '../helpers/cli.ts'
 import { startServerProcess } from '../helpers/server-process.ts'
@@ -40,6 +40,10 @@ describe('keymail serve (what npm start runs)', () => {
       // The key appears in the banner only, never in a JSON log line.
       const logLines = output.split('\n').filter((line) => line.startsWith('{'))
       expect(logLines.some((line) => line.includes(key))).toBe(false)
+      const login = /Admin UI: \S+\/admin\/login\/ {2}email (\S+) {2}password (\S+)/.exec(output)
+      expect(login?.[1]).toBe('admin@keymail.local')
+      expect(await signInStatus(server.url, login?.[1] as string, login?.[2] as string)).toBe(303)
+      expect(logLines.some((line) => line.includes(login?.[2] as string))).toBe(false)
       expect(statSync(join(dataDir, 'keymail.sqlite')).isFile()).toBe(true)
       expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600)
     } finally {
@@ -84,6 +88,7 @@ describe('keymail serve (what npm start runs)', () => {
       }
       const docs = await fetch(`${server.url}/api-docs/static/swagger-initializer.js`)
       expect(await docs.text()).toContain(generateKey('km', 'live', DEMO_KEYS[0]).raw)
+      expect(await signInStatus(server.url, DEMO_LOGIN.email, DEMO_LOGIN.password)).toBe(303)
     } finally {
       await server.stop()
     }
@@ -106,3 +111,17 @@ describe('keymail serve (what npm start runs)', () => {
     expect(result.stderr.trim()).toBe('keymail: configuration: PORT must be an integer from 0 to 65535')
   })
 })
+
+/** Signs in to the admin UI like a browser: the form's cookie and token first, then the form. */
+async function signInStatus(baseUrl: string, email: string, password: string): Promise<number> {
+  const page = await fetch(`${baseUrl}/admin/login/`)
+  const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0] as string
+  const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] as string
+  const response = await fetch(`${baseUrl}/admin/login/`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: token, email, password }).toString(),
+  })
+  return response.status
+}
