@@ -12,7 +12,6 @@ import { unsubscribeRoutes } from './audiences/unsubscribe.routes.ts'
 import { UnsubscribeLinks } from './audiences/unsubscribe.ts'
 import { auditRoutes } from './audit/audit.routes.ts'
 import { registerApiKeyAuth } from './auth/api-key-auth.ts'
-import { KeyRateLimiter } from './auth/rate-limiter.ts'
 import { whoamiRoutes } from './auth/whoami.routes.ts'
 import { type Clock, systemClock } from './clock.ts'
 import type { Config } from './config.ts'
@@ -122,10 +121,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const metrics = config.metricsToken
     ? await registerMetrics(app, config.metricsToken, () => services.verifier.stats())
     : null
-  const countAuthFailure = metrics ? (code: string) => metrics.countAuthFailure(code) : undefined
   await app.register(
     async (v1) => {
-      registerApiKeyAuth(v1, services.verifier, services.usage, new KeyRateLimiter(services.clock), countAuthFailure)
+      registerApiKeyAuth(v1, { ...services, database: deps.database, metrics })
       // A POST without a body is an empty object, so "name: required" is reported instead of "body: invalid".
       v1.addHook('preValidation', (request, _reply, done) => {
         if (request.body === undefined && request.method !== 'GET' && request.method !== 'DELETE') request.body = {}

@@ -30,6 +30,8 @@ export interface Config {
   readonly changePollMs: number
   /** Bearer token for GET /metrics; null keeps the endpoint off. */
   readonly metricsToken: string | null
+  /** Failed authentications a client address may have per minute before all its attempts are refused (per node). */
+  readonly authFailuresPerMinute: number
   readonly mail: MailConfig
   readonly webhooks: WebhooksConfig
 }
@@ -112,6 +114,7 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     usageFlushMs: integer(env, 'KEYMAIL_USAGE_FLUSH_MS', 5000, 10, 5000),
     changePollMs: integer(env, 'KEYMAIL_CHANGE_POLL_MS', 100, 5, 100),
     metricsToken,
+    authFailuresPerMinute: integer(env, 'KEYMAIL_AUTH_FAILURES_PER_MINUTE', 20, 1, 1_000_000),
     mail: loadMailConfig(env),
     webhooks: loadWebhooksConfig(env),
   })

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ManualClock } from '../../test/helpers/manual-clock.ts'
 import { buildTestApp, type TestApp } from '../../test/helpers/test-app.ts'
 import { DIALECTS } from '../../test/helpers/test-database.ts'
-import { KeyRateLimiter } from './rate-limiter.ts'
+import { KeyRateLimiter, windowAt } from './rate-limiter.ts'
 
 describe('KeyRateLimiter (fixed windows)', () => {
   it('allows `requests` per window, then refuses until the window ends, however busy the caller is', () => {
@@ -14,6 +14,15 @@ describe('KeyRateLimiter (fixed windows)', () => {
     expect(limiter.take('key_a', limit)).toEqual({ allowed: false, limit: 3, remaining: 0, resetIn: 1 })
     clock.advance(1_000)
     expect(limiter.take('key_a', limit)).toEqual({ allowed: true, limit: 3, remaining: 2, resetIn: 10 })
+  })
+
+  it('aligns windows to multiples of per_seconds since the epoch, so every node agrees where one starts', () => {
+    const limit = { requests: 1, per_seconds: 10 }
+    expect(windowAt(Date.UTC(2026, 0, 1, 0, 0, 7, 250), limit)).toEqual({
+      start: Date.UTC(2026, 0, 1, 0, 0, 0),
+      end: Date.UTC(2026, 0, 1, 0, 0, 10),
+    })
+    expect(windowAt(Date.UTC(2026, 0, 1, 0, 0, 10), limit).start).toBe(Date.UTC(2026, 0, 1, 0, 0, 10))
   })
 
   it('counts each key on its own', () => {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { AdminFormSubmissionsTable, AdminSessionsTable } from '../admin/admin.table.ts'
 import type { AudiencesTable, ContactHistoryTable, ContactsTable } from '../audiences/audiences.table.ts'
 import type { AuditEventsTable } from '../audit/audit.table.ts'
+import type { RateLimitWindowsTable } from '../auth/rate-limits.table.ts'
 import type { IdempotencyKeysTable } from '../idempotency/idempotency.table.ts'
 import type { JobsTable } from '../jobs/jobs.table.ts'
 import type { KeyInvalidationsTable } from '../keys/invalidation/invalidations.table.ts'
@@ -41,6 +42,7 @@ export interface Database {
   audiences: AudiencesTable
   contacts: ContactsTable
   contact_history: ContactHistoryTable
+  rate_limit_windows: RateLimitWindowsTable
   admin_sessions: AdminSessionsTable
   admin_form_submissions: AdminFormSubmissionsTable
 }

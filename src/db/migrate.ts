@@ -5,6 +5,7 @@ import * as mail from './migrations/0002_mail.ts'
 import * as webhooks from './migrations/0003_webhooks.ts'
 import * as audiences from './migrations/0004_audiences.ts'
 import * as admin from './migrations/0005_admin.ts'
+import * as rateLimits from './migrations/0006_rate_limits.ts'
 
 /** Migrations are listed in code (not read from a folder) so they work the same from tsx, tests and a bundle. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_webhooks': webhooks,
   '0004_audiences': audiences,
   '0005_admin': admin,
+  '0006_rate_limits': rateLimits,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS }

@@ -9,12 +9,15 @@ export interface CacheStats {
 
 /**
  * Prometheus metrics (`GET /metrics`, enabled by KEYMAIL_METRICS_TOKEN): requests by route and status with a latency
- * histogram, authentication failures by code, and the key cache. Later capabilities add their own (jobs, deliveries).
+ * histogram, authentication failures by code, refusals by the failure and per-key rate limits, and the key cache.
+ * Later capabilities add their own (jobs, deliveries).
  */
 export class Metrics {
   readonly registry = new Registry()
   private readonly requests: Histogram<'method' | 'route' | 'status'>
   private readonly authFailures: Counter<'code'>
+  private readonly authBlocked: Counter
+  private readonly keyRateLimited: Counter
 
   constructor(cacheStats: () => CacheStats) {
     collectDefaultMetrics({ register: this.registry, prefix: 'keymail_' })
@@ -29,6 +32,16 @@ export class Metrics {
       name: 'keymail_auth_failures_total',
       help: 'Requests refused by authentication, by error code',
       labelNames: ['code'],
+      registers: [this.registry],
+    })
+    this.authBlocked = new Counter({
+      name: 'keymail_auth_blocked_total',
+      help: 'Authentication attempts refused unchecked (429) because their address had too many recent failures',
+      registers: [this.registry],
+    })
+    this.keyRateLimited = new Counter({
+      name: 'keymail_key_rate_limited_total',
+      help: 'Requests refused (429) because their key was over its rate_limit',
       registers: [this.registry],
     })
     const cacheGauge = (name: string, help: string, read: (stats: CacheStats) => number) =>
@@ -51,5 +64,25 @@ export class Metrics {
 
   countAuthFailure(code: string): void {
     this.authFailures.inc({ code })
+  }
+
+  countAuthBlocked(): void {
+    this.authBlocked.inc()
+  }
+
+  countKeyRateLimited(): void {
+    this.keyRateLimited.inc()
+  }
+
+  /** The failure limiter's tracked addresses, read at scrape time (its memory is bounded; this shows how full). */
+  watchAuthFailureAddresses(read: () => number): void {
+    new Gauge({
+      name: 'keymail_auth_failure_addresses',
+      help: 'Client addresses (IPv6: /64 networks) with recent authentication failures, tracked by this node',
+      registers: [this.registry],
+      collect() {
+        this.set(read())
+      },
+    })
   }
 }

@@ -46,6 +46,8 @@ export interface TestApp {
   /** A full-scope live key of `client`. */
   fullKey: string
   fullKeyId: string
+  /** Where the app's log lines go; complete once `close()` has resolved. */
+  logFile: string
   request(options: RequestOptions): Promise<ApiResponse>
   issueKey(input: Partial<CreateKeyInput>, client?: ClientRow): Promise<{ raw: string; id: string }>
   createOrgWithClient(slug: string): Promise<{ org: OrganizationRow; client: ClientRow; key: string; keyId: string }>
@@ -55,10 +57,11 @@ export interface TestApp {
 let logCounter = 0
 
 /** Every app a test builds writes its log here; `npm test` scans these files for leaked keys afterwards. */
-function openLogFile(): WriteStream {
+function openLogFile(): { log: WriteStream; logFile: string } {
   const dir = join(process.cwd(), 'test-results', 'logs')
   mkdirSync(dir, { recursive: true })
-  return createWriteStream(join(dir, `app-${process.pid}-${++logCounter}.log`), { flags: 'a' })
+  const logFile = join(dir, `app-${process.pid}-${++logCounter}.log`)
+  return { log: createWriteStream(logFile, { flags: 'a' }), logFile }
 }
 
 export async function buildTestApp(
@@ -71,11 +74,13 @@ export async function buildTestApp(
     DATABASE_URL: testDatabase.url,
     KEYMAIL_PUBLIC_URL: PUBLIC_URL,
     KEYMAIL_SECRET: 'test-secret-test-secret-test-secret-0123',
+    // The suites send thousands of bad keys from 127.0.0.1 on purpose; the failure limit's own test sets 20.
+    KEYMAIL_AUTH_FAILURES_PER_MINUTE: '1000000',
     ...options.env,
   })
   const clock = new ManualClock()
   const database = testDatabase.open()
-  const log = openLogFile()
+  const { log, logFile } = openLogFile()
   const app = await buildApp(config, {
     database,
     clock,
@@ -122,6 +127,7 @@ export async function buildTestApp(
     client: fixture.client,
     fullKey: fixture.key,
     fullKeyId: fixture.keyId,
+    logFile,
     request: (request) => send(app, request, fixture.key),
     issueKey,
     createOrgWithClient,
