@@ -54,7 +54,9 @@ export async function adminPlugin(app: FastifyInstance, services: Services): Pro
       },
     },
     frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'no-referrer' },
+    // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on our own form posts, and the
+    // Origin check could not tell them from forged ones. Other sites still get no referrer.
+    referrerPolicy: { policy: 'same-origin' },
     // HSTS only makes sense (and is only sent by browsers' rules) over https.
     strictTransportSecurity: services.config.publicUrl.startsWith('https:'),
   })

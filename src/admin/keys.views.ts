@@ -1,4 +1,5 @@
 /** How keys look on the admin pages: the table, restrictions, and the one-time display of a new key. */
+import { SCOPES } from '../auth/scopes.ts'
 import { type ApiKey, keyStatus } from '../keys/api-key.ts'
 import type { Restrictions } from '../keys/key-powers.ts'
 import { statusBadge, timeText } from './components.ts'
@@ -22,7 +23,7 @@ export function keysTable(keys: readonly ApiKey[], clientId: string, now: Date):
       <td><a href="/clients/${clientId}/api-keys/${key.id}/">${key.name}</a></td>
       <td><code>${key.prefix}…${key.last4}</code></td>
       <td>${key.mode}</td>
-      <td>${chips(key.scopes)}</td>
+      <td>${key.scopes.length === SCOPES.length ? html`<span class="chip">all ${SCOPES.length} scopes</span>` : chips(key.scopes)}</td>
       <td>${restrictionsText(key.restrictions)}</td>
       <td>${key.expiresAt ? timeText(key.expiresAt) : html`<span class="muted">never</span>`}</td>
       <td>${timeText(key.lastUsedAt)}</td>

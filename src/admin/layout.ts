@@ -36,7 +36,7 @@ export function layout(options: PageOptions, content: SafeHtml): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>${options.title} · Keymail admin</title>
 <link rel="stylesheet" href="${assetUrl('admin.css')}">
 <script src="${assetUrl('admin.js')}" defer></script>
