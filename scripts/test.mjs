@@ -52,9 +52,11 @@ if (!vitestOk && results.failed === 0) check('vitest exited with an error', fals
 const logDir = 'test-results/logs'
 const logs = existsSync(logDir) ? readdirSync(logDir).map((name) => join(logDir, name)) : []
 const leaks = scanForKeys(logs)
-for (const leak of leaks) process.stdout.write(`raw API key in ${leak.file}: ${leak.redacted}\n`)
-process.stdout.write(`\n== secrets scan: ${logs.length} log files, ${leaks.length} raw keys or webhook secrets found\n`)
-check('no raw API key in any log', logs.length > 0 && leaks.length === 0)
+for (const leak of leaks) process.stdout.write(`secret in ${leak.file}: ${leak.redacted}\n`)
+process.stdout.write(
+  `\n== secrets scan: ${logs.length} log files, ${leaks.length} raw keys, webhook secrets or private keys found\n`,
+)
+check('no raw API key, webhook secret or private key in any log', logs.length > 0 && leaks.length === 0)
 
 if (results.skipped > 0) process.stdout.write(`${results.skipped} skipped\n`)
 process.stdout.write(`${results.passed} passed, ${results.failed} failed\n`)

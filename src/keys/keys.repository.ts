@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Insertable, Selectable, Updateable } from 'kysely'
+import { type ExpressionBuilder, type Insertable, type Selectable, sql, type Updateable } from 'kysely'
 import type { DatabaseHandle } from '../db/connect.ts'
 import type { Database, Db } from '../db/database.ts'
 import { isPostgres } from '../db/dialect.ts'
@@ -19,12 +19,19 @@ export interface KeyAuthRow extends ApiKeyRow {
   organization_active: number
 }
 
-export type KeyAuthLookup = (publicId: string) => Promise<KeyAuthRow | undefined>
+/**
+ * The row of `publicId` or, when there is none, the row of `decoyPublicId` (a key that exists): one row read either
+ * way, so that a miss costs what a hit costs and the time does not tell whether a public id exists (SECURITY.md,
+ * promise 6). The caller tells them apart by `public_id`. Both engines stop at the first row, so a hit reads one.
+ */
+export type KeyAuthLookup = (publicId: string, decoyPublicId: string) => Promise<KeyAuthRow | undefined>
 
 /** The verifier's one query, built once and prepared (db/prepared-lookup.ts). */
 export function keyAuthLookup(database: DatabaseHandle): KeyAuthLookup {
-  const lookup = preparedLookup<KeyAuthRow>(database, keyAuthQuery(database.db, '').compile().sql)
-  return (publicId) => lookup(publicId)
+  const { db } = database
+  const query = keyAuthQuery(db, '').unionAll(keyAuthQuery(db, '')).limit(sql.lit(1))
+  const lookup = preparedLookup<KeyAuthRow>(database, query.compile().sql)
+  return (publicId, decoyPublicId) => lookup(publicId, decoyPublicId)
 }
 
 function keyAuthQuery(db: Db, publicId: string) {

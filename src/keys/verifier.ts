@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { AuthContext } from '../auth/auth-context.ts'
 import { buildAllowlist } from '../auth/ip-allowlist.ts'
 import type { Clock } from '../clock.ts'
@@ -34,6 +35,11 @@ interface CacheEntry {
 /** A safety net behind invalidations, not the way changes arrive: long enough that busy keys are not reloaded. */
 const TTL_MS = 300_000
 const UNKNOWN_CAPACITY = 10_000
+/**
+ * What a presented key is compared with when its public id matches no key, so that an unknown public id costs the
+ * same hash and constant-time compare as a wrong secret (SECURITY.md, promise 6). Random: nothing hashes to it.
+ */
+const UNKNOWN_KEY_HASH = randomBytes(32)
 
 export class KeyVerifier {
   private readonly cache = new Map<string, CacheEntry>()
@@ -48,6 +54,11 @@ export class KeyVerifier {
   private misses = 0
   /** Bumped by every invalidation, so a row read before one is never cached after it. */
   private generation = 0
+  /**
+   * The public id of a key that exists: a read for an unknown public id returns its row instead, handled like a hit's
+   * and dropped, so that a miss costs what a hit costs (keyAuthLookup). Empty until a key has been found.
+   */
+  private decoyPublicId = ''
 
   constructor(
     private readonly lookup: KeyAuthLookup,
@@ -58,11 +69,12 @@ export class KeyVerifier {
   async verify(raw: string, ip: string): Promise<VerifyResult> {
     const parsed = parseKey(raw, this.options.keyPrefix)
     if (!parsed) return { ok: false, code: 'invalid_api_key' }
-    if (this.knownUnknown(parsed.publicId)) return { ok: false, code: 'invalid_api_key' }
-    const entry = this.cached(parsed.publicId) ?? (await this.load(parsed.publicId))
-    if (!entry || !hashMatches(raw, entry.keyHash)) {
-      return { ok: false, code: 'invalid_api_key' }
-    }
+    const entry = this.knownUnknown(parsed.publicId)
+      ? undefined
+      : (this.cached(parsed.publicId) ?? (await this.load(parsed.publicId)))
+    // Hashed and compared whether or not the public id exists: the time must not tell which part of a key is wrong.
+    const matches = hashMatches(raw, entry ? entry.keyHash : UNKNOWN_KEY_HASH)
+    if (!entry || !matches) return { ok: false, code: 'invalid_api_key' }
     const failure = this.check(entry, ip)
     return failure ? { ok: false, code: failure, publicId: parsed.publicId } : { ok: true, auth: entry.auth }
   }
@@ -123,9 +135,11 @@ export class KeyVerifier {
   private knownUnknown(publicId: string): boolean {
     const since = this.unknown.get(publicId)
     if (since === undefined) return false
-    if (this.clock.monotonic() - since <= TTL_MS) return true
     this.unknown.delete(publicId)
-    return false
+    if (this.clock.monotonic() - since > TTL_MS) return false
+    // Moved to the back like a cache hit: the same work as a known key, and ids probed again stay remembered longest.
+    this.unknown.set(publicId, since)
+    return true
   }
 
   private rememberUnknown(publicId: string): void {
@@ -168,11 +182,13 @@ export class KeyVerifier {
 
   private async load(publicId: string): Promise<CacheEntry | undefined> {
     const generation = this.generation
-    const row = await this.lookup(publicId)
-    if (!row) {
+    const row = await this.lookup(publicId, this.decoyPublicId)
+    if (row?.public_id !== publicId) {
+      if (row) this.toEntry(row)
       this.rememberUnknown(publicId)
       return undefined
     }
+    this.decoyPublicId = publicId
     const entry = this.toEntry(row)
     if (this.coherent && this.options.cacheSize > 0 && generation === this.generation) {
       if (this.cache.size >= this.options.cacheSize) this.cache.delete(this.cache.keys().next().value as string)
