@@ -20,7 +20,7 @@ import type { DatabaseHandle } from './db/connect.ts'
 import type { Db } from './db/database.ts'
 import { createDeliveryWorkers, type DeliveryWorkers } from './delivery-workers.ts'
 import { registerApiDocs } from './docs/openapi.ts'
-import { handleError } from './errors.ts'
+import { handleError, handleFrameworkError } from './errors.ts'
 import { healthRoutes } from './http/health.routes.ts'
 import { requestIdFor } from './http/request-id.ts'
 import { registerRequestLogging } from './http/request-logging.ts'
@@ -92,6 +92,8 @@ export function fastifyOptions(config: Config, logger?: FastifyServerOptions['lo
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Errors Fastify raises before routing (malformed URL, over-long parameter) get the one error shape too.
+    frameworkErrors: handleFrameworkError,
   }
 }
 

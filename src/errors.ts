@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { isUnstorableText } from './db/db-errors.ts'
 
 /**
  * The closed error catalogue (api.md "Errors", plus the additions recorded in docs/api.md).
@@ -113,15 +114,46 @@ export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply
 
 /** The one error handler: known errors keep their code, anything else becomes a bodyless internal_error. */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const apiError = toApiError(error)
+  const apiError = isUnstorableText(error)
+    ? ApiError.validation({ [partWithNul(request)]: 'invalid' }, 'The request contains a NUL character (\\u0000).')
+    : toApiError(error)
   if (apiError.status >= 500) request.log.error({ err: error }, 'request failed')
   return sendApiError(reply, apiError)
+}
+
+/** Where a NUL character came from, for the `fields` of the 400 that refuses it. */
+function partWithNul(request: FastifyRequest): string {
+  const params = Object.values((request.params ?? {}) as Record<string, unknown>)
+  if (params.some((value) => typeof value === 'string' && value.includes('\u0000'))) return 'path'
+  const query = request.url.indexOf('?')
+  return query >= 0 && request.url.slice(query).includes('%00') ? 'query' : 'body'
+}
+
+/**
+ * Fastify's `frameworkErrors` option: what fails before routing (a URL with a malformed percent-encoding, a path
+ * parameter over the router's length limit) is answered like every other error, with the `X-Request-Id` the
+ * onRequest hook would have set.
+ */
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.header('X-Request-Id', request.id)
+  return handleError(error, request, reply)
 }
 
 function toApiError(error: FastifyError): ApiError {
   if (error instanceof ApiError) return error
   if (error.validation) return ApiError.validation(fieldsFromValidation(error.validation, error.validationContext))
+  // A schema validator recurses into the input (uniqueItems hashes whole items): nesting deep enough overflows the
+  // stack there. That is the input's fault, not ours.
+  if (error.code === 'FST_ERR_VALIDATION' && error instanceof RangeError) {
+    const field = error.validationContext === 'querystring' ? 'query' : (error.validationContext ?? 'body')
+    return ApiError.validation({ [field]: 'invalid' }, 'The request is nested too deeply.')
+  }
   switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return ApiError.validation({ path: 'invalid' }, 'The URL is not valid: it has a malformed percent-encoding.')
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      // Longer than any id or slug, so it names nothing.
+      return new ApiError('not_found')
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError('payload_too_large')
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

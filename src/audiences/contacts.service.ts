@@ -181,7 +181,7 @@ function assertFields(fields: ContactFields | undefined): void {
     throw ApiError.validation(
       { fields: problem },
       problem === 'too_large'
-        ? 'fields may have at most 100 keys and 16 KiB as JSON.'
+        ? 'fields may have at most 100 keys and 16 KiB as JSON, nested at most 32 deep.'
         : 'fields must be a JSON object with keys of 1 to 100 characters.',
     )
 }

@@ -3,8 +3,11 @@ import type { FieldReason } from '../errors.ts'
 import type { ContactStatus } from './audiences.table.ts'
 import type { ContactHistoryRow, ContactRow } from './contacts.repository.ts'
 
-/** A contact's `fields`: at most 100 keys of 1..100 characters, at most 16 KiB as JSON (UTF-8). */
-export const CONTACT_FIELD_LIMITS = { keys: 100, keyLength: 100, bytes: 16_384 } as const
+/**
+ * A contact's `fields`: at most 100 keys of 1..100 characters, at most 16 KiB as JSON (UTF-8), nested at most 32
+ * deep (a deeper value would overflow the stack of JSON.stringify before the size could be measured).
+ */
+export const CONTACT_FIELD_LIMITS = { keys: 100, keyLength: 100, bytes: 16_384, depth: 32 } as const
 
 export type ContactFields = Record<string, unknown>
 
@@ -20,8 +23,21 @@ export function contactFieldsProblem(fields: unknown): FieldReason | null {
   const keys = Object.keys(fields)
   if (keys.some((key) => key.length === 0 || key.length > CONTACT_FIELD_LIMITS.keyLength)) return 'invalid'
   if (keys.length > CONTACT_FIELD_LIMITS.keys) return 'too_large'
+  if (nestedDeeperThan(fields, CONTACT_FIELD_LIMITS.depth)) return 'too_large'
   if (Buffer.byteLength(JSON.stringify(fields)) > CONTACT_FIELD_LIMITS.bytes) return 'too_large'
   return null
+}
+
+/** Without recursion, so that no depth of input can overflow the stack. */
+function nestedDeeperThan(value: object, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]]
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [item, depth] = next
+    if (item === null || typeof item !== 'object') continue
+    if (depth > limit) return true
+    for (const child of Object.values(item)) pending.push([child, depth + 1])
+  }
+  return false
 }
 
 /** Equal as stored: the same keys, in any order, with the same values. */
