@@ -195,7 +195,7 @@ function createServices(
     sending,
     optIn,
     contacts: new ContactsService({ db, clock, optIn }),
-    messages: new MessagesService({ db, secrets }),
+    messages: new MessagesService({ db, secrets, clock }),
     workers,
   }
 }

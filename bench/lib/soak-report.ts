@@ -88,7 +88,8 @@ export function verdicts(run: SoakRun): Verdict[] {
     run.drained.failed
   const bad = run.slices.reduce((sum, slice) => sum + slice.failures + slice.errors, 0) + run.drained.failed
   const several = rows.length > 1 && first !== undefined && last !== undefined
-  const p99Ratio = several && first.p99 > 0 ? last.p99 / first.p99 : null
+  // A last minute with no latency at all (nothing answered in time) is the least stable outcome, not a pass.
+  const p99Ratio = several && first.p99 > 0 ? (last.p99 > 0 ? last.p99 / first.p99 : Number.POSITIVE_INFINITY) : null
   const rssStart = sampleNear(run.samples, 60)?.serverRssBytes ?? 0
   const rssEnd = run.samples.at(-1)?.serverRssBytes ?? 0
   const rssGrowth = several && rssStart > 0 ? rssEnd / rssStart - 1 : null

@@ -1,4 +1,5 @@
 import type { Insertable, Selectable, Updateable } from 'kysely'
+import { countMatching } from '../db/count-matching.repository.ts'
 import type { Db } from '../db/database.ts'
 import { isPostgres } from '../db/dialect.ts'
 import type { ContactHistoryTable, ContactStatus, ContactsTable } from './audiences.table.ts'
@@ -109,21 +110,30 @@ export async function confirmPendingContact(db: Db, id: string, tokenId: string,
   return Number(result.numUpdatedRows) === 1
 }
 
+function contactsMatching(db: Db, audienceId: string, status: ContactStatus | null) {
+  return db
+    .selectFrom('contacts')
+    .where('audience_id', '=', audienceId)
+    .$if(status !== null, (q) => q.where('status', '=', status as ContactStatus))
+}
+
+/** Newest first. */
 export async function listContacts(
   db: Db,
   audienceId: string,
   status: ContactStatus | null,
   page: { limit: number; offset: number },
-): Promise<{ rows: ContactRow[]; total: number }> {
-  const query = db
-    .selectFrom('contacts')
-    .where('audience_id', '=', audienceId)
-    .$if(status !== null, (q) => q.where('status', '=', status as ContactStatus))
-  const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
-    query.select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow(),
-  ])
-  return { rows, total: Number(count.total) }
+): Promise<ContactRow[]> {
+  return contactsMatching(db, audienceId, status)
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute()
+}
+
+export function countContacts(db: Db, audienceId: string, status: ContactStatus | null, upTo?: number) {
+  return countMatching(db, contactsMatching(db, audienceId, status), upTo)
 }
 
 /** Oldest first. */

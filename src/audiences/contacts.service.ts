@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts'
 import type { Db } from '../db/database.ts'
 import { newId } from '../db/ids.ts'
 import { ApiError } from '../errors.ts'
+import { ListTotals } from '../http/list-totals.ts'
 import { normalizeAddress } from '../mail/address.ts'
 import { emitEvent } from '../webhooks/emit.ts'
 import type { AudienceRow } from './audiences.repository.ts'
@@ -27,7 +28,11 @@ export interface UpdateContactInput {
 
 /** Contacts of an audience the caller has already resolved (`services.audiences.resolve`). */
 export class ContactsService {
-  constructor(readonly deps: { db: Db; clock: Clock; optIn: OptInMailer }) {}
+  private readonly totals: ListTotals
+
+  constructor(readonly deps: { db: Db; clock: Clock; optIn: OptInMailer }) {
+    this.totals = new ListTotals(deps.clock)
+  }
 
   /**
    * Creates the contact (`ready`, or `pending` plus the opt-in mailing in a double-opt-in audience). An existing
@@ -121,8 +126,17 @@ export class ContactsService {
     return { row, history: await repo.listHistory(this.deps.db, row.id) }
   }
 
-  list(audience: AudienceRow, status: ContactStatus | null, page: { limit: number; offset: number }) {
-    return repo.listContacts(this.deps.db, audience.id, status, page)
+  async list(audience: AudienceRow, status: ContactStatus | null, page: { limit: number; offset: number }) {
+    const { db } = this.deps
+    const [rows, total] = await Promise.all([
+      repo.listContacts(db, audience.id, status, page),
+      this.totals.total(
+        `${audience.id} ${status}`,
+        (upTo) => repo.countContacts(db, audience.id, status, upTo),
+        () => repo.countContacts(db, audience.id, status),
+      ),
+    ])
+    return { rows, total }
   }
 
   /** Changes `fields` and/or `status` (the transition table); a status change is recorded in the same transaction. */

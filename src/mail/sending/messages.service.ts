@@ -1,14 +1,16 @@
 import { createPrivateKey } from 'node:crypto'
 import type { AuthContext } from '../../auth/auth-context.ts'
+import type { Clock } from '../../clock.ts'
 import type { Db } from '../../db/database.ts'
 import { ApiError } from '../../errors.ts'
+import { ListTotals } from '../../http/list-totals.ts'
 import type { SecretBox } from '../../secrets/sealed.ts'
 import { composeMail } from '../delivery/compose.ts'
 import { renderRaw } from '../delivery/smtp-transport.ts'
 import { openDkimPrivateKey } from '../domains/dkim.ts'
 import { findDomainById } from '../domains/domains.repository.ts'
 import type { SendContent } from './send-content.ts'
-import { findMessage, findSend, listMessages, type MessageRow } from './sending.repository.ts'
+import { countMessages, findMessage, findSend, listMessages, type MessageRow } from './sending.repository.ts'
 import type { MessageStatus } from './sending.table.ts'
 
 /**
@@ -16,7 +18,11 @@ import type { MessageStatus } from './sending.table.ts'
  * message of the organization looks nonexistent (`404`), like another organization's.
  */
 export class MessagesService {
-  constructor(private readonly deps: { db: Db; secrets: SecretBox }) {}
+  private readonly totals: ListTotals
+
+  constructor(private readonly deps: { db: Db; secrets: SecretBox; clock: Clock }) {
+    this.totals = new ListTotals(deps.clock)
+  }
 
   async get(auth: AuthContext, id: string): Promise<MessageRow> {
     const row = await findMessage(this.deps.db, auth.organization.id, id)
@@ -24,9 +30,22 @@ export class MessagesService {
     return row
   }
 
-  list(auth: AuthContext, status: MessageStatus | undefined, page: { limit: number; offset: number }) {
+  async list(auth: AuthContext, status: MessageStatus | undefined, page: { limit: number; offset: number }) {
+    const { db } = this.deps
+    const organizationId = auth.organization.id
     const { domains, senders } = auth.key.restrictions
-    return listMessages(this.deps.db, auth.organization.id, { status, visibility: { domains, senders } }, page)
+    const filter = { status, visibility: { domains, senders } }
+    // Keys with the same restrictions see the same list, so they share its total.
+    const list = JSON.stringify([organizationId, filter])
+    const [rows, total] = await Promise.all([
+      listMessages(db, organizationId, filter, page),
+      this.totals.total(
+        list,
+        (upTo) => countMessages(db, organizationId, filter, upTo),
+        () => countMessages(db, organizationId, filter),
+      ),
+    ])
+    return { rows, total }
   }
 
   /** The MIME source as it is (or would be) sent, DKIM signature included. */

@@ -1,4 +1,5 @@
 import type { Insertable, Selectable, Updateable } from 'kysely'
+import { countMatching } from '../../db/count-matching.repository.ts'
 import type { Db } from '../../db/database.ts'
 import type { MessageStatus, MessagesTable, SendsTable } from './sending.table.ts'
 
@@ -32,24 +33,38 @@ export interface MessageVisibility {
   senders: string[] | null
 }
 
-export async function listMessages(
-  db: Db,
-  organizationId: string,
-  filter: { status?: MessageStatus; visibility: MessageVisibility },
-  page: { limit: number; offset: number },
-): Promise<{ rows: MessageRow[]; total: number }> {
+function messagesMatching(db: Db, organizationId: string, filter: MessagesFilter) {
   const { domains, senders } = filter.visibility
-  const query = db
+  return db
     .selectFrom('messages')
     .where('organization_id', '=', organizationId)
     .$if(filter.status !== undefined, (q) => q.where('status', '=', filter.status as MessageStatus))
     .$if(domains !== null, (q) => q.where('domain_id', 'in', allowedDomainIds(db, organizationId, domains ?? [])))
     .$if(senders !== null, (q) => q.where('from_email', 'in', senders?.length ? senders : ['']))
-  const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
-    query.select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow(),
-  ])
-  return { rows, total: Number(count.total) }
+}
+
+export interface MessagesFilter {
+  status?: MessageStatus
+  visibility: MessageVisibility
+}
+
+/** Newest first. */
+export async function listMessages(
+  db: Db,
+  organizationId: string,
+  filter: MessagesFilter,
+  page: { limit: number; offset: number },
+): Promise<MessageRow[]> {
+  return messagesMatching(db, organizationId, filter)
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute()
+}
+
+export function countMessages(db: Db, organizationId: string, filter: MessagesFilter, upTo?: number) {
+  return countMatching(db, messagesMatching(db, organizationId, filter), upTo)
 }
 
 export async function findSend(db: Db, id: string): Promise<SendRow | undefined> {
