@@ -134,3 +134,16 @@ export async function startWebhookReceiver(
       }),
   }
 }
+
+/** Receivers a test file starts as it goes, all closed by `closeAll()` in its `afterAll`. */
+export function receiverPool() {
+  const started: WebhookReceiver[] = []
+  return {
+    async start(...args: Parameters<typeof startWebhookReceiver>): Promise<WebhookReceiver> {
+      const receiver = await startWebhookReceiver(...args)
+      started.push(receiver)
+      return receiver
+    },
+    closeAll: () => Promise.all(started.splice(0).map((receiver) => receiver.close())),
+  }
+}

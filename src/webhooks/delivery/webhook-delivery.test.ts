@@ -11,30 +11,21 @@ import {
   WEBHOOK_TEST_ENV,
   waitForDelivery,
 } from '../../../test/helpers/webhook-fixtures.ts'
-import {
-  answer,
-  type ReceivedRequest,
-  startWebhookReceiver,
-  type WebhookReceiver,
-} from '../../../test/helpers/webhook-receiver.ts'
+import { answer, type ReceivedRequest, receiverPool, type WebhookReceiver } from '../../../test/helpers/webhook-receiver.ts'
 import { generateSigningSecret } from '../signing-secrets.ts'
 
 const headersOf = (request: ReceivedRequest) => request.headers as Record<string, string>
 
 describe.each(DIALECTS)('webhook delivery to a receiver on loopback, on %s', (dialect) => {
   let t: TestApp
-  const receivers: WebhookReceiver[] = []
-  const receiver = async (...args: Parameters<typeof startWebhookReceiver>) => {
-    const started = await startWebhookReceiver(...args)
-    receivers.push(started)
-    return started
-  }
+  const receivers = receiverPool()
+  const receiver = receivers.start
   beforeAll(async () => {
     t = await buildTestApp(dialect, { env: WEBHOOK_TEST_ENV })
   })
   afterAll(async () => {
     await t?.close()
-    await Promise.all(receivers.map((started) => started.close()))
+    await receivers.closeAll()
   })
 
   it('POSTs api_key.created, the stored payload byte for byte, signed so that standardwebhooks verifies it', async () => {

@@ -10,7 +10,7 @@ import {
   WEBHOOK_TEST_ENV,
   waitForDelivery,
 } from '../../../test/helpers/webhook-fixtures.ts'
-import { answer, startWebhookReceiver, type WebhookReceiver } from '../../../test/helpers/webhook-receiver.ts'
+import { answer, receiverPool, type WebhookReceiver } from '../../../test/helpers/webhook-receiver.ts'
 import { WEBHOOK_QUEUE } from '../emit.ts'
 import type { WebhookDelivery } from './deliveries.ts'
 import { JITTER, MAX_ATTEMPTS, RETRY_DELAYS_MS } from './retry-schedule.ts'
@@ -23,18 +23,14 @@ const DAY_MS = 24 * 3_600_000
  */
 describe.each(DIALECTS)('webhook retries on %s', (dialect) => {
   let t: TestApp
-  const receivers: WebhookReceiver[] = []
-  const receiver = async (...args: Parameters<typeof startWebhookReceiver>) => {
-    const started = await startWebhookReceiver(...args)
-    receivers.push(started)
-    return started
-  }
+  const receivers = receiverPool()
+  const receiver = receivers.start
   beforeAll(async () => {
     t = await buildTestApp(dialect, { env: WEBHOOK_TEST_ENV })
   })
   afterAll(async () => {
     await t?.close()
-    await Promise.all(receivers.map((started) => started.close()))
+    await receivers.closeAll()
   })
 
   const attempted = (tenant: Tenant, endpointId: string, attempts: number) =>
