@@ -11,7 +11,12 @@ import {
   WEBHOOK_TEST_ENV,
   waitForDelivery,
 } from '../../../test/helpers/webhook-fixtures.ts'
-import { answer, type ReceivedRequest, receiverPool, type WebhookReceiver } from '../../../test/helpers/webhook-receiver.ts'
+import {
+  answer,
+  type ReceivedRequest,
+  receiverPool,
+  type WebhookReceiver,
+} from '../../../test/helpers/webhook-receiver.ts'
 import { generateSigningSecret } from '../signing-secrets.ts'
 
 const headersOf = (request: ReceivedRequest) => request.headers as Record<string, string>
