@@ -6,6 +6,7 @@ import * as webhooks from './migrations/0003_webhooks.ts'
 import * as audiences from './migrations/0004_audiences.ts'
 import * as admin from './migrations/0005_admin.ts'
 import * as rateLimits from './migrations/0006_rate_limits.ts'
+import * as keyListing from './migrations/0007_key_listing.ts'
 
 /** Migrations are listed in code (not read from a folder) so they work the same from tsx, tests and a bundle. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_audiences': audiences,
   '0005_admin': admin,
   '0006_rate_limits': rateLimits,
+  '0007_key_listing': keyListing,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS }

@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts'
 import type { Db } from '../db/database.ts'
 import { isUniqueViolation } from '../db/db-errors.ts'
 import { ApiError } from '../errors.ts'
+import { ListTotals } from '../http/list-totals.ts'
 import { findDomainInOrganization } from '../mail/domains/domains.repository.ts'
 import { findTemplate } from '../mail/templates/templates.repository.ts'
 import { emitEvent } from '../webhooks/emit.ts'
@@ -53,7 +54,12 @@ export interface IssuedKey {
 }
 
 export class KeysService {
-  constructor(private readonly deps: KeysServiceDeps) {}
+  /** Revoked keys pile up without bound (every rotation leaves one), so their lists share the large-list totals. */
+  private readonly totals: ListTotals
+
+  constructor(private readonly deps: KeysServiceDeps) {
+    this.totals = new ListTotals(deps.clock)
+  }
 
   /** `fixed` key parts exist only for the documented demo keys; everything else gets a random public id and secret. */
   async create(
@@ -102,8 +108,16 @@ export class KeysService {
   }
 
   async list(clientIds: readonly string[], status: ApiKeyStatus | 'all', page: { limit: number; offset: number }) {
+    const { db } = this.deps
     const filter = { clientIds, status, now: this.deps.clock.now().toISOString() }
-    const { rows, total } = await repo.listKeysOfClients(this.deps.db, filter, page)
+    const [rows, total] = await Promise.all([
+      repo.listKeys(db, filter, page),
+      this.totals.total(
+        JSON.stringify([clientIds, status]),
+        (upTo) => repo.countKeys(db, filter, upTo),
+        () => repo.countKeys(db, filter),
+      ),
+    ])
     return { keys: rows.map((row) => apiKeyFromRow(row, this.deps.keyPrefix)), total }
   }
 
