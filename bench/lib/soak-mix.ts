@@ -23,6 +23,8 @@ const PER_HUNDRED: Record<Slot, number> = { whoami: 30, 'list-keys': 30, 'list-m
 
 export interface Mix {
   next(): MixRequest
+  /** A send alone, outside the proportions: for filling the messages table before the maximum is measured. */
+  send(): MixRequest
   /** Ids of keys created by the mix and not yet revoked (revoked by the next lifecycle steps, or by `drain`). */
   pendingRevocations(): string[]
   /** Requests revoking every pending key, for the end of the run. */
@@ -66,6 +68,14 @@ export function createMix(keys: readonly string[], fromAddress: string): Mix {
     }
   }
   const read = (kind: MixKind, path: string): MixRequest => ({ kind, method: 'GET', path, key: pickKey(), expect: 200 })
+  const send = (): MixRequest => ({
+    kind: 'send',
+    method: 'POST',
+    path: '/v1/send',
+    key: pickKey(),
+    body: sendBody,
+    expect: 202,
+  })
   return {
     next() {
       const slot = cycle[position++ % cycle.length] as Slot
@@ -77,11 +87,12 @@ export function createMix(keys: readonly string[], fromAddress: string): Mix {
         case 'list-messages':
           return read('list-messages', '/v1/messages?limit=10')
         case 'send':
-          return { kind: 'send', method: 'POST', path: '/v1/send', key: pickKey(), body: sendBody, expect: 202 }
+          return send()
         case 'lifecycle':
           return lifecycle()
       }
     },
+    send,
     pendingRevocations: () => [...pending],
     drain: () => pending.splice(0).map(revoke),
   }

@@ -16,6 +16,8 @@ export interface SoakRun {
   minutes: number
   connections: number
   poolKeys: number
+  /** Messages sent before the maximum, so that lists are measured at their steady cost. */
+  seeded: { messages: number; seconds: number; failed: number }
   maximum: { rate: number; seconds: number; p50: number; p99: number; failed: number }
   targetRate: number
   fraction: number
@@ -139,6 +141,7 @@ export function formatReport(run: SoakRun): string {
     '',
     `Server: \`keymail serve\` from the bundle, its own process; SQLite in a fresh temporary data directory; capture mode (no \`SMTP_URL\`: sends are stored as captured); \`LOG_LEVEL=info\` (one access-log line per request, to a file); one client with ${n(run.poolKeys)} keys (scope full), each request using one drawn at random.`,
     `Load: this process, \`node:http\` with ${run.connections} keep-alive connections over loopback. Every 100 requests: 30 \`GET /v1/whoami\`, 30 \`GET /v1/api-keys?limit=10\`, 30 \`GET /v1/messages?limit=10\`, 9 \`POST /v1/send\` (one recipient, small text body), 1 key lifecycle step (\`POST /v1/api-keys\`, and on the next step \`DELETE /v1/api-keys/{id}\` of that key), shuffled once.`,
+    `Seed: ${n(run.seeded.messages)} messages from ${run.seeded.seconds} s of sends alone in a closed loop (${run.seeded.failed} failed), so that message lists have full pages and large-list totals before anything is measured.`,
     `Maximum: closed loop (each connection sends its next request on the previous response) for ${max.seconds.toFixed(0)} s after a 5 s warm-up: **${n(max.rate)} req/s** (p50 ${ms(max.p50)} ms, p99 ${ms(max.p99)} ms, ${max.failed} failed).`,
     `Soak: **${n(run.targetRate)} req/s** (${Math.round(run.fraction * 100)} %), request k due at start + k / rate and sent by the first free connection; latency counted from when it was due (no coordinated omission); "service" p99 from when it was written. Throughput counts the responses that arrived in each minute.`,
     '',

@@ -54,7 +54,7 @@ export interface IssuedKey {
 }
 
 export class KeysService {
-  /** Revoked keys pile up without bound (every rotation leaves one), so their lists share the large-list totals. */
+  /** Revoked and expired keys pile up without bound (every rotation leaves one): their lists use large-list totals. */
   private readonly totals: ListTotals
 
   constructor(private readonly deps: KeysServiceDeps) {
@@ -110,15 +110,17 @@ export class KeysService {
   async list(clientIds: readonly string[], status: ApiKeyStatus | 'all', page: { limit: number; offset: number }) {
     const { db } = this.deps
     const filter = { clientIds, status, now: this.deps.clock.now().toISOString() }
-    const [rows, total] = await Promise.all([
-      repo.listKeys(db, filter, page),
-      this.totals.total(
-        JSON.stringify([clientIds, status]),
-        (upTo) => repo.countKeys(db, filter, upTo),
-        () => repo.countKeys(db, filter),
-      ),
-    ])
-    return { keys: rows.map((row) => apiKeyFromRow(row, this.deps.keyPrefix)), total }
+    // Active keys are bounded by the key limit and counted from an index, so their total is always exact.
+    const total =
+      status === 'active'
+        ? repo.countKeys(db, filter)
+        : this.totals.total(
+            JSON.stringify([clientIds, status]),
+            (upTo) => repo.countKeys(db, filter, upTo),
+            () => repo.countKeys(db, filter),
+          )
+    const [rows, counted] = await Promise.all([repo.listKeys(db, filter, page), total])
+    return { keys: rows.map((row) => apiKeyFromRow(row, this.deps.keyPrefix)), total: counted }
   }
 
   /** A key of one of `clientIds`; any other key is `not_found`, whether it exists or not. */
