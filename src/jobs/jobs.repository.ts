@@ -1,18 +1,15 @@
 import type { Insertable, Selectable } from 'kysely'
 import type { Db } from '../db/database.ts'
 import { isPostgres } from '../db/dialect.ts'
+import { insertRows } from '../db/insert-rows.repository.ts'
 import type { JobsTable } from './jobs.table.ts'
 
 export type JobRow = Selectable<JobsTable>
 
+const JOB_COLUMNS = ['id', 'queue', 'target_id', 'run_at', 'attempts', 'lease_owner', 'created_at'] as const
+
 export async function insertJobs(db: Db, rows: Insertable<JobsTable>[]): Promise<void> {
-  // Chunked: 7 columns × 1,000 rows stays far under SQLite's limit on bound parameters.
-  for (let i = 0; i < rows.length; i += 1000) {
-    await db
-      .insertInto('jobs')
-      .values(rows.slice(i, i + 1000))
-      .execute()
-  }
+  await insertRows(db, 'jobs', JOB_COLUMNS, rows)
 }
 
 /**

@@ -27,15 +27,18 @@ export async function findDomainByName(db: Db, organizationId: string, name: str
     .executeTakeFirst()
 }
 
+/** What accepting a send needs of its `from` domain: not the sealed DKIM key (2 KB to read on every send). */
+export type SenderDomain = Pick<DomainRow, 'id' | 'name' | 'status'>
+
 /** findDomainByName for every send: built once and prepared (db/prepared-lookup.ts). */
 export function senderDomainLookup(database: DatabaseHandle) {
   const query = database.db
     .selectFrom('domains')
-    .selectAll()
+    .select(['id', 'name', 'status'])
     .where('organization_id', '=', '')
     .where('name', '=', '')
     .where('deleted_at', 'is', null)
-  const lookup = preparedLookup<DomainRow>(database, query.compile().sql)
+  const lookup = preparedLookup<SenderDomain>(database, query.compile().sql)
   return (organizationId: string, name: string) => lookup(organizationId, name.toLowerCase())
 }
 

@@ -1,21 +1,38 @@
 import type { Insertable, Selectable, Updateable } from 'kysely'
 import { countMatching } from '../../db/count-matching.repository.ts'
 import type { Db } from '../../db/database.ts'
+import { insertRows } from '../../db/insert-rows.repository.ts'
 import type { MessageStatus, MessagesTable, SendsTable } from './sending.table.ts'
 
 export type MessageRow = Selectable<MessagesTable>
 export type SendRow = Selectable<SendsTable>
 
+const SEND_COLUMNS = ['id', 'organization_id', 'client_id', 'api_key_id', 'content', 'created_at'] as const
+/** Every column but `attempts`, which starts at its default. */
+const MESSAGE_COLUMNS = [
+  'id',
+  'send_id',
+  'organization_id',
+  'domain_id',
+  'mode',
+  'status',
+  'from_email',
+  'recipients',
+  'subject',
+  'substitutions',
+  'tags',
+  'pending_recipients',
+  'last_error',
+  'next_attempt_at',
+  'delivered_at',
+  'created_at',
+  'updated_at',
+] as const
+
 /** Sends and their messages, in multi-row statements (several sends at once under group commit). */
 export async function insertSends(db: Db, sends: Insertable<SendsTable>[], messages: Insertable<MessagesTable>[]) {
-  await db.insertInto('sends').values(sends).execute()
-  // Chunked: SQLite allows at most 32,766 bound parameters per statement (16 columns × 1,000 rows is under it).
-  for (let i = 0; i < messages.length; i += 1000) {
-    await db
-      .insertInto('messages')
-      .values(messages.slice(i, i + 1000))
-      .execute()
-  }
+  await insertRows(db, 'sends', SEND_COLUMNS, sends)
+  await insertRows(db, 'messages', MESSAGE_COLUMNS, messages)
 }
 
 export async function findMessage(db: Db, organizationId: string, id: string): Promise<MessageRow | undefined> {

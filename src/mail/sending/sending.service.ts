@@ -12,7 +12,7 @@ import {
 } from '../../idempotency/idempotency.ts'
 import { domainOf, normalizeAddress } from '../address.ts'
 import { DELIVERY_QUEUE } from '../delivery/delivery-queue.ts'
-import type { DomainRow } from '../domains/domains.repository.ts'
+import type { SenderDomain } from '../domains/domains.repository.ts'
 import { findTemplate } from '../templates/templates.repository.ts'
 import {
   type RecipientScreen,
@@ -47,7 +47,7 @@ export class SendingService {
       /** Tells this process's delivery worker there is work, so it need not wait for its next poll. */
       onQueued: () => void
       /** The organization's domain of that name, not deleted (domains.repository.ts senderDomainLookup). */
-      findSenderDomain: (organizationId: string, name: string) => Promise<DomainRow | undefined>
+      findSenderDomain: (organizationId: string, name: string) => Promise<SenderDomain | undefined>
       /** Screens the recipients of sends with `"audience"` (audiences/suppression.service.ts); without it, every
        * `audience` is `not_found`. */
       recipients?: RecipientScreen
@@ -126,7 +126,7 @@ export class SendingService {
   }
 
   /** `from` must be on a verified domain of the organization, and inside the key's domain and sender allowlists. */
-  private async senderDomain(auth: AuthContext, from: string): Promise<DomainRow> {
+  private async senderDomain(auth: AuthContext, from: string): Promise<SenderDomain> {
     const domain = await this.deps.findSenderDomain(auth.organization.id, domainOf(from))
     if (domain?.status !== 'verified') throw ApiError.validation({ from: 'domain_not_verified' })
     assertSenderAllowed(auth, from)
@@ -135,7 +135,7 @@ export class SendingService {
 
   private rows(
     auth: AuthContext,
-    domain: DomainRow,
+    domain: SenderDomain,
     prepared: ScreenedSend,
     status: MessageStatus,
     now: Date,

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/helpers/test-database.ts'
+import type { DatabaseHandle } from './connect.ts'
+import { insertRows } from './insert-rows.repository.ts'
+
+describe.each(DIALECTS)('insertRows on %s', (dialect) => {
+  let database: TestDatabase
+  let handle: DatabaseHandle
+  beforeAll(async () => {
+    database = await createTestDatabase(dialect)
+    handle = database.open()
+  })
+  afterAll(async () => {
+    await handle.close()
+    await database.drop()
+  })
+
+  const COLUMNS = ['id', 'queue', 'target_id', 'run_at', 'attempts', 'lease_owner', 'created_at'] as const
+  const job = (n: number) => ({
+    id: `job_${String(n).padStart(5, '0')}`,
+    queue: 'test',
+    target_id: `target ${n}`,
+    run_at: '2026-12-07T00:00:00.000Z',
+    attempts: n % 3,
+    lease_owner: n % 2 ? `worker ${n}` : null,
+    created_at: '2026-12-07T00:00:00.000Z',
+  })
+  const stored = (queue: string) =>
+    handle.db.selectFrom('jobs').selectAll().where('queue', '=', queue).orderBy('id').execute()
+
+  it('stores every row with every value, in statements of at most 1,000 rows', async () => {
+    const rows = Array.from({ length: 2_345 }, (_, n) => job(n))
+    await insertRows(handle.db, 'jobs', COLUMNS, rows)
+    expect(await stored('test')).toEqual(rows)
+  })
+
+  it('inserts inside the caller’s transaction, so a rollback takes the rows with it', async () => {
+    const rows = [{ ...job(50_000), queue: 'rolled back' }]
+    const failing = handle.db.transaction().execute(async (trx) => {
+      await insertRows(trx, 'jobs', COLUMNS, rows)
+      throw new Error('abort')
+    })
+    await expect(failing).rejects.toThrow('abort')
+    expect(await stored('rolled back')).toEqual([])
+  })
+
+  it('inserts a column a row leaves out as NULL', async () => {
+    const { lease_owner: _, ...withoutOwner } = { ...job(99_999), queue: 'partial' }
+    await insertRows(handle.db, 'jobs', COLUMNS, [withoutOwner as ReturnType<typeof job>])
+    expect(await stored('partial')).toEqual([{ ...withoutOwner, lease_owner: null }])
+  })
+})
