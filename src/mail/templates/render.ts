@@ -10,7 +10,9 @@ export type Substitutions = Readonly<Record<string, string>>
 
 /** The distinct variable names a source uses, in order of first use. */
 export function templateVariables(source: string | null | undefined): string[] {
-  if (!source) return []
+  // Most sends use no variables; a substring search is far cheaper than the regular expression (every send's
+  // subject and bodies pass here).
+  if (!source?.includes('{{')) return []
   return [...new Set(Array.from(source.matchAll(VARIABLE), (match) => match[1] as string))]
 }
 
@@ -22,6 +24,7 @@ export function missingVariables(sources: readonly (string | null | undefined)[]
 
 /** Renders `source`; throws if a variable has no value (check with missingVariables first to report it). */
 export function render(source: string, values: Substitutions, as: 'html' | 'text'): string {
+  if (!source.includes('{{')) return source
   return source.replace(VARIABLE, (_match, name: string) => {
     if (!Object.hasOwn(values, name)) throw new Error(`template variable without a value: ${name}`)
     const value = values[name] as string
