@@ -22,6 +22,7 @@ import { createDeliveryWorkers, type DeliveryWorkers } from './delivery-workers.
 import { registerApiDocs } from './docs/openapi.ts'
 import { handleError, handleFrameworkError } from './errors.ts'
 import { healthRoutes } from './http/health.routes.ts'
+import { registerNulGuard } from './http/nul-guard.ts'
 import { requestIdFor } from './http/request-id.ts'
 import { registerRequestLogging } from './http/request-logging.ts'
 import { collectRouteTable } from './http/route-table.ts'
@@ -125,6 +126,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     : null
   await app.register(
     async (v1) => {
+      registerNulGuard(v1)
       registerApiKeyAuth(v1, { ...services, database: deps.database, metrics })
       // A POST without a body is an empty object, so "name: required" is reported instead of "body: invalid".
       v1.addHook('preValidation', (request, _reply, done) => {

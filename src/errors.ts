@@ -114,15 +114,18 @@ export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply
 
 /** The one error handler: known errors keep their code, anything else becomes a bodyless internal_error. */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const apiError = isUnstorableText(error)
-    ? ApiError.validation({ [partWithNul(request)]: 'invalid' }, 'The request contains a NUL character (\\u0000).')
-    : toApiError(error)
+  const apiError = isUnstorableText(error) ? nulRefusal(partWithNul(request)) : toApiError(error)
   if (apiError.status >= 500) request.log.error({ err: error }, 'request failed')
   return sendApiError(reply, apiError)
 }
 
+/** The 400 for a NUL character in `part` (http/nul-guard.ts refuses it before PostgreSQL can). */
+export function nulRefusal(part: 'path' | 'query' | 'body'): ApiError {
+  return ApiError.validation({ [part]: 'invalid' }, 'The request contains a NUL character (\\u0000).')
+}
+
 /** Where a NUL character came from, for the `fields` of the 400 that refuses it. */
-function partWithNul(request: FastifyRequest): string {
+function partWithNul(request: FastifyRequest): 'path' | 'query' | 'body' {
   const params = Object.values((request.params ?? {}) as Record<string, unknown>)
   if (params.some((value) => typeof value === 'string' && value.includes('\u0000'))) return 'path'
   const query = request.url.indexOf('?')

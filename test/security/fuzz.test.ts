@@ -20,8 +20,8 @@ import { SECURITY_ENV } from './two-tenants.ts'
  * bookkeeping aside: table-snapshot.ts); the heap stays bounded; Object.prototype stays clean.
  *
  * Measured on the 2-core machine, shared: 20,000 requests take 24-30 s on SQLite, 4,000 take 10-12 s on PostgreSQL
- * (the parsing and validation under fuzz is the same code on both; PostgreSQL adds its own refusals, such as NUL
- * characters, which 4,000 requests reach many times). The whole file takes 40-50 s.
+ * (the parsing and validation under fuzz is the same code on both; PostgreSQL adds its own refusals, such as text
+ * it cannot store, which 4,000 requests reach many times). The whole file takes 40-50 s.
  */
 const REQUESTS: Record<Dialect, number> = { sqlite: 20_000, postgres: 4_000 }
 const BATCH = 10
@@ -118,7 +118,7 @@ function regressions(ctx: FuzzContext): FuzzRequest[] {
     request('GET', '/v1/templates/%ED%A0%80'),
     request('GET', `/v1/templates/${'a'.repeat(300)}`),
     request('GET', '/confirm/%'),
-    // PostgreSQL refuses NUL characters in text (500).
+    // PostgreSQL refused NUL characters in text (500); now refused up front on both engines (http/nul-guard.ts).
     request('GET', '/v1/clients/%00'),
     request('GET', '/v1/audit-events?action=%00'),
     request('POST', '/v1/templates', '{"name":"nul","text":"\\u0000"}'),
