@@ -92,14 +92,9 @@ export async function findNameHolder(db: Db, clientId: string, name: string): Pr
     .executeTakeFirst()
 }
 
-export async function countActiveKeys(db: Db, clientId: string, now: string): Promise<number> {
-  const row = await db
-    .selectFrom('api_keys')
-    .select((eb) => eb.fn.countAll().as('total'))
-    .where('client_id', '=', clientId)
-    .where((eb) => activeAt(eb, now))
-    .executeTakeFirstOrThrow()
-  return Number(row.total)
+/** The key limit's count: from the index of unrevoked keys alone (migration 0007). */
+export function countActiveKeys(db: Db, clientId: string, now: string): Promise<number> {
+  return countKeys(db, { clientIds: [clientId], status: 'active', now })
 }
 
 /**
