@@ -1,5 +1,8 @@
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/helpers/test-database.ts'
+import { JOB_COLUMNS } from '../jobs/jobs.repository.ts'
+import { MESSAGE_COLUMNS, SEND_COLUMNS } from '../mail/sending/sending.repository.ts'
 import type { DatabaseHandle } from './connect.ts'
 import { insertRows } from './insert-rows.repository.ts'
 
@@ -48,5 +51,32 @@ describe.each(DIALECTS)('insertRows on %s', (dialect) => {
     const { lease_owner: _, ...withoutOwner } = { ...job(99_999), queue: 'partial' }
     await insertRows(handle.db, 'jobs', COLUMNS, [withoutOwner as ReturnType<typeof job>])
     expect(await stored('partial')).toEqual([{ ...withoutOwner, lease_owner: null }])
+  })
+})
+
+/** A column added by a later migration must be added to its list too, or insertRows would store NULL in it. */
+describe('the column lists of insertRows callers', () => {
+  let database: TestDatabase
+  let handle: DatabaseHandle
+  beforeAll(async () => {
+    database = await createTestDatabase('sqlite')
+    handle = database.open()
+  })
+  afterAll(async () => {
+    await handle.close()
+    await database.drop()
+  })
+
+  const columnsOf = async (table: string) => {
+    const rows = await sql<{ name: string }>`select name from pragma_table_info(${table})`.execute(handle.db)
+    return rows.rows.map((row) => row.name).sort()
+  }
+
+  it.each([
+    ['sends', SEND_COLUMNS, []],
+    ['messages', MESSAGE_COLUMNS, ['attempts']],
+    ['jobs', JOB_COLUMNS, []],
+  ] as const)('name every column of %s but those left to their defaults (%j)', async (table, listed, defaulted) => {
+    expect([...listed, ...defaulted].sort()).toEqual(await columnsOf(table))
   })
 })

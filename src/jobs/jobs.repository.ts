@@ -6,7 +6,7 @@ import type { JobsTable } from './jobs.table.ts'
 
 export type JobRow = Selectable<JobsTable>
 
-const JOB_COLUMNS = ['id', 'queue', 'target_id', 'run_at', 'attempts', 'lease_owner', 'created_at'] as const
+export const JOB_COLUMNS = ['id', 'queue', 'target_id', 'run_at', 'attempts', 'lease_owner', 'created_at'] as const
 
 export async function insertJobs(db: Db, rows: Insertable<JobsTable>[]): Promise<void> {
   await insertRows(db, 'jobs', JOB_COLUMNS, rows)

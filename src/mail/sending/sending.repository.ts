@@ -7,9 +7,9 @@ import type { MessageStatus, MessagesTable, SendsTable } from './sending.table.t
 export type MessageRow = Selectable<MessagesTable>
 export type SendRow = Selectable<SendsTable>
 
-const SEND_COLUMNS = ['id', 'organization_id', 'client_id', 'api_key_id', 'content', 'created_at'] as const
+export const SEND_COLUMNS = ['id', 'organization_id', 'client_id', 'api_key_id', 'content', 'created_at'] as const
 /** Every column but `attempts`, which starts at its default. */
-const MESSAGE_COLUMNS = [
+export const MESSAGE_COLUMNS = [
   'id',
   'send_id',
   'organization_id',
