@@ -114,7 +114,7 @@ export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply
 
 /** The one error handler: known errors keep their code, anything else becomes a bodyless internal_error. */
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const apiError = isUnstorableText(error) ? nulRefusal(partWithNul(request)) : toApiError(error)
+  const apiError = isUnstorableText(error) ? nulRefusal(nulPartOf(request.url)) : toApiError(error)
   if (apiError.status >= 500) request.log.error({ err: error }, 'request failed')
   return sendApiError(reply, apiError)
 }
@@ -124,12 +124,15 @@ export function nulRefusal(part: 'path' | 'query' | 'body'): ApiError {
   return ApiError.validation({ [part]: 'invalid' }, 'The request contains a NUL character (\\u0000).')
 }
 
-/** Where a NUL character came from, for the `fields` of the 400 that refuses it. */
-function partWithNul(request: FastifyRequest): 'path' | 'query' | 'body' {
-  const params = Object.values((request.params ?? {}) as Record<string, unknown>)
-  if (params.some((value) => typeof value === 'string' && value.includes('\u0000'))) return 'path'
-  const query = request.url.indexOf('?')
-  return query >= 0 && request.url.slice(query).includes('%00') ? 'query' : 'body'
+/**
+ * Where a NUL character came from, for the `fields` of the 400 that refuses it: `%00` before the `?` is in the
+ * path, after it in the query; a URL without one leaves the body.
+ */
+export function nulPartOf(url: string): 'path' | 'query' | 'body' {
+  const nul = url.indexOf('%00')
+  if (nul < 0) return 'body'
+  const query = url.indexOf('?')
+  return query >= 0 && nul > query ? 'query' : 'path'
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { nulRefusal } from '../errors.ts'
+import type { FastifyInstance } from 'fastify'
+import { nulPartOf, nulRefusal } from '../errors.ts'
 
 /**
  * Text with a NUL character (U+0000) is refused on both engines, before anything is parsed or a key looked at:
@@ -9,7 +9,8 @@ import { nulRefusal } from '../errors.ts'
  */
 export function registerNulGuard(scope: FastifyInstance): void {
   scope.addHook('onRequest', (request, _reply, done) => {
-    done(request.url.includes('%00') ? nulRefusal(partOfUrl(request)) : undefined)
+    const part = nulPartOf(request.url) // 'body': the URL holds no NUL
+    done(part === 'body' ? undefined : nulRefusal(part))
   })
   const parseJson = scope.getDefaultJsonParser('error', 'error')
   scope.removeContentTypeParser('application/json')
@@ -17,11 +18,6 @@ export function registerNulGuard(scope: FastifyInstance): void {
     if (hasJsonNul(body as string)) done(nulRefusal('body'), undefined)
     else parseJson(request, body as string, done)
   })
-}
-
-function partOfUrl(request: FastifyRequest): 'path' | 'query' {
-  const query = request.url.indexOf('?')
-  return query >= 0 && request.url.indexOf('%00') > query ? 'query' : 'path'
 }
 
 /**
