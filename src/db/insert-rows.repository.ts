@@ -7,7 +7,8 @@ const MAX_PARAMETERS = 32_766
 const MAX_ROWS = 1_000
 const MAX_TEXTS = 200
 
-const texts = new Map<string, string>()
+/** Per column list (the callers' module constants, so no key string is built per insert): texts by engine and rows. */
+const texts = new WeakMap<readonly string[], Map<string, string>>()
 
 /**
  * A multi-row `INSERT` written as SQL text directly, for the send path: Kysely's query tree for a row of 16 values
@@ -37,14 +38,19 @@ export async function insertRows<T extends keyof Database & string>(
 }
 
 function insertText(table: string, columns: readonly string[], rowCount: number, postgres: boolean): string {
-  const key = `${postgres ? 'pg' : 'sqlite'} ${table} ${rowCount} ${columns.join(',')}`
-  const known = texts.get(key)
-  if (known) return known
+  let known = texts.get(columns)
+  if (!known) {
+    known = new Map()
+    texts.set(columns, known)
+  }
+  const key = `${postgres ? 'pg' : 'sqlite'} ${table} ${rowCount}`
+  const text = known.get(key)
+  if (text) return text
   let parameter = 0
   const placeholder = () => (postgres ? `$${++parameter}` : '?')
   const tuples = Array.from({ length: rowCount }, () => `(${columns.map(placeholder).join(', ')})`)
-  const text = `insert into "${table}" (${columns.map((column) => `"${column}"`).join(', ')}) values ${tuples.join(', ')}`
-  if (texts.size >= MAX_TEXTS) texts.delete(texts.keys().next().value as string)
-  texts.set(key, text)
-  return text
+  const made = `insert into "${table}" (${columns.map((column) => `"${column}"`).join(', ')}) values ${tuples.join(', ')}`
+  if (known.size >= MAX_TEXTS) known.delete(known.keys().next().value as string)
+  known.set(key, made)
+  return made
 }

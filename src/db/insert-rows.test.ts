@@ -1,24 +1,13 @@
 import { sql } from 'kysely'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, DIALECTS, type TestDatabase } from '../../test/helpers/test-database.ts'
+import { describe, expect, it } from 'vitest'
+import { DIALECTS, useOpenDatabase } from '../../test/helpers/test-database.ts'
 import { JOB_COLUMNS } from '../jobs/jobs.repository.ts'
 import { MESSAGE_COLUMNS, SEND_COLUMNS } from '../mail/sending/sending.repository.ts'
-import type { DatabaseHandle } from './connect.ts'
 import { insertRows } from './insert-rows.repository.ts'
 
 describe.each(DIALECTS)('insertRows on %s', (dialect) => {
-  let database: TestDatabase
-  let handle: DatabaseHandle
-  beforeAll(async () => {
-    database = await createTestDatabase(dialect)
-    handle = database.open()
-  })
-  afterAll(async () => {
-    await handle.close()
-    await database.drop()
-  })
+  const database = useOpenDatabase(dialect)
 
-  const COLUMNS = ['id', 'queue', 'target_id', 'run_at', 'attempts', 'lease_owner', 'created_at'] as const
   const job = (n: number) => ({
     id: `job_${String(n).padStart(5, '0')}`,
     queue: 'test',
@@ -29,18 +18,18 @@ describe.each(DIALECTS)('insertRows on %s', (dialect) => {
     created_at: '2026-12-07T00:00:00.000Z',
   })
   const stored = (queue: string) =>
-    handle.db.selectFrom('jobs').selectAll().where('queue', '=', queue).orderBy('id').execute()
+    database.handle.db.selectFrom('jobs').selectAll().where('queue', '=', queue).orderBy('id').execute()
 
   it('stores every row with every value, in statements of at most 1,000 rows', async () => {
     const rows = Array.from({ length: 2_345 }, (_, n) => job(n))
-    await insertRows(handle.db, 'jobs', COLUMNS, rows)
+    await insertRows(database.handle.db, 'jobs', JOB_COLUMNS, rows)
     expect(await stored('test')).toEqual(rows)
   })
 
   it('inserts inside the caller’s transaction, so a rollback takes the rows with it', async () => {
     const rows = [{ ...job(50_000), queue: 'rolled back' }]
-    const failing = handle.db.transaction().execute(async (trx) => {
-      await insertRows(trx, 'jobs', COLUMNS, rows)
+    const failing = database.handle.db.transaction().execute(async (trx) => {
+      await insertRows(trx, 'jobs', JOB_COLUMNS, rows)
       throw new Error('abort')
     })
     await expect(failing).rejects.toThrow('abort')
@@ -49,26 +38,17 @@ describe.each(DIALECTS)('insertRows on %s', (dialect) => {
 
   it('inserts a column a row leaves out as NULL', async () => {
     const { lease_owner: _, ...withoutOwner } = { ...job(99_999), queue: 'partial' }
-    await insertRows(handle.db, 'jobs', COLUMNS, [withoutOwner as ReturnType<typeof job>])
+    await insertRows(database.handle.db, 'jobs', JOB_COLUMNS, [withoutOwner as ReturnType<typeof job>])
     expect(await stored('partial')).toEqual([{ ...withoutOwner, lease_owner: null }])
   })
 })
 
 /** A column added by a later migration must be added to its list too, or insertRows would store NULL in it. */
 describe('the column lists of insertRows callers', () => {
-  let database: TestDatabase
-  let handle: DatabaseHandle
-  beforeAll(async () => {
-    database = await createTestDatabase('sqlite')
-    handle = database.open()
-  })
-  afterAll(async () => {
-    await handle.close()
-    await database.drop()
-  })
+  const database = useOpenDatabase('sqlite')
 
   const columnsOf = async (table: string) => {
-    const rows = await sql<{ name: string }>`select name from pragma_table_info(${table})`.execute(handle.db)
+    const rows = await sql<{ name: string }>`select name from pragma_table_info(${table})`.execute(database.handle.db)
     return rows.rows.map((row) => row.name).sort()
   }
 

@@ -1,7 +1,6 @@
 import { CompiledQuery } from 'kysely'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestDatabase, type TestDatabase } from '../../test/helpers/test-database.ts'
-import type { DatabaseHandle } from '../db/connect.ts'
+import { describe, expect, it } from 'vitest'
+import { useOpenDatabase } from '../../test/helpers/test-database.ts'
 import { type KeysFilter, keyPageQuery } from './keys.repository.ts'
 
 /**
@@ -10,16 +9,7 @@ import { type KeysFilter, keyPageQuery } from './keys.repository.ts'
  * an empty table; PostgreSQL's depend on its statistics and are left to `npm run bench:soak`.
  */
 describe('key list queries on sqlite', () => {
-  let database: TestDatabase
-  let handle: DatabaseHandle
-  beforeAll(async () => {
-    database = await createTestDatabase('sqlite')
-    handle = database.open()
-  })
-  afterAll(async () => {
-    await handle.close()
-    await database.drop()
-  })
+  const database = useOpenDatabase('sqlite')
 
   const filter = (status: KeysFilter['status']): KeysFilter => ({
     clientIds: ['cli_a'],
@@ -28,19 +18,19 @@ describe('key list queries on sqlite', () => {
   })
   const planOf = async (query: CompiledQuery): Promise<string[]> => {
     const explain = CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters])
-    const result = await handle.db.executeQuery<{ detail: string }>(explain)
+    const result = await database.handle.db.executeQuery<{ detail: string }>(explain)
     return result.rows.map((row) => row.detail)
   }
   const page = { limit: 10, offset: 0 }
 
   it('pages through active keys in the index of unrevoked keys, already in list order', async () => {
-    const plan = await planOf(keyPageQuery(handle.db, filter('active'), page).compile())
+    const plan = await planOf(keyPageQuery(database.handle.db, filter('active'), page).compile())
     expect(plan).toEqual([expect.stringContaining('USING INDEX api_keys_client_unrevoked (client_id=?)')])
   })
 
   it('pages through all or revoked keys in creation order without sorting them', async () => {
     for (const status of ['all', 'revoked'] as const) {
-      const plan = await planOf(keyPageQuery(handle.db, filter(status), page).compile())
+      const plan = await planOf(keyPageQuery(database.handle.db, filter(status), page).compile())
       expect(plan).toEqual([expect.stringContaining('USING INDEX api_keys_client_created_id (client_id=?)')])
     }
   })

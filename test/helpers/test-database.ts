@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { inject } from 'vitest'
+import { afterAll, beforeAll, inject } from 'vitest'
 import type { DatabaseTarget } from '../../src/config.ts'
 import { connectDatabase, type DatabaseHandle } from '../../src/db/connect.ts'
 import type { Dialect } from '../../src/db/database.ts'
@@ -27,6 +27,29 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   await migrateToLatest(handle.db)
   await handle.close()
   return database
+}
+
+/**
+ * A fresh, migrated database opened for the tests of the calling `describe`: created before them, closed and dropped
+ * after them. `handle` is there from the first test on.
+ */
+export function useOpenDatabase(dialect: Dialect): { readonly handle: DatabaseHandle } {
+  let database: TestDatabase | undefined
+  let handle: DatabaseHandle | undefined
+  beforeAll(async () => {
+    database = await createTestDatabase(dialect)
+    handle = database.open()
+  })
+  afterAll(async () => {
+    await handle?.close()
+    await database?.drop()
+  })
+  return {
+    get handle() {
+      if (!handle) throw new Error('the database is opened in beforeAll')
+      return handle
+    },
+  }
 }
 
 function sqliteDatabase(): TestDatabase {
